@@ -28,9 +28,9 @@ build_module() { # dir, output binary names..., then -- packages...
     (cd "$here/$dir" && go build -trimpath -ldflags "${LDFLAGS:-} -s -w" -o "$tmp/" "${pkgs[@]}")
     rm -rf "$out"; mv "$tmp" "$out"
   fi
-  mkdir -p "$cache_root/bin/current"
-  for n in "${names[@]}"; do ln -sfn "$out/$n" "$cache_root/bin/current/$n"; done
+  for n in "${names[@]}"; do links+=("$out/$n"); done
 }
+links=()
 
 v=$(k8s_version); minor=${v#v1.}; minor=${minor%%.*}
 LDFLAGS="-X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 \
@@ -39,5 +39,12 @@ LDFLAGS="-X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base
   build_module k8s kube-apiserver kube-controller-manager -- \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
 LDFLAGS="" build_module etcd server -- go.etcd.io/etcd/server/v3
-ln -sfn "$(readlink "$cache_root/bin/current/server")" "$cache_root/bin/current/etcd"
-echo "$cache_root/bin/current"
+
+# One directory per combination of pins, so that checkouts on different pins never see each other's binaries.
+set_dir="$cache_root/bin/set-$(printf '%s\n' "${links[@]}" | sha256sum | cut -c1-16)"
+mkdir -p "$set_dir"
+for l in "${links[@]}"; do
+  n=$(basename "$l"); [ "$n" = server ] && n=etcd
+  ln -sfn "$l" "$set_dir/$n"
+done
+echo "$set_dir"
