@@ -1,18 +1,24 @@
 // Helpers shared by every io-ts codec of the project.
-import * as t from 'io-ts';
+import type * as t from 'io-ts';
 
-/** One line per failed path, e.g. `spec.quayHostname: expected string, got 42`; values are never echoed whole. */
+/**
+ * One clause per failing field, e.g. `spec.quayHostname: expected string, got 42`. The expected type is the one
+ * declared for the field (not the member of an intersection or union that happened to fail), each field is named
+ * once, and a value is never echoed whole (it may be a token).
+ */
 export const formatDecodeError = (errors: t.Errors): string => {
-  const lines = errors.slice(0, 5).map((e) => {
-    const path = e.context
-      .map((c) => c.key)
-      .filter((k) => k !== '' && !/^\d+$/.test(k))
-      .join('.');
-    const expected = e.context[e.context.length - 1]?.type.name ?? 'value';
-    return `${path === '' ? '<root>' : path}: expected ${expected}, got ${describe(e.value)}`;
-  });
-  const more = errors.length > 5 ? ` (and ${errors.length - 5} more)` : '';
-  return lines.join('; ') + more;
+  const seen = new Map<string, string>();
+  for (const e of errors) {
+    const keyed = e.context.filter((c, i) => i > 0 && c.key !== '' && !/^\d+$/.test(c.key));
+    const last = keyed[keyed.length - 1];
+    const path = keyed.map((c) => c.key).join('.');
+    const expected = (last ?? e.context[0])?.type.name ?? 'value';
+    const field = path === '' ? '<root>' : path;
+    if (!seen.has(field)) seen.set(field, `${field}: expected ${expected}, got ${describe(e.value)}`);
+  }
+  const clauses = [...seen.values()];
+  const more = clauses.length > 5 ? ` (and ${clauses.length - 5} more)` : '';
+  return clauses.slice(0, 5).join('; ') + more;
 };
 
 const describe = (v: unknown): string => {
