@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the test control plane (kube-apiserver, kube-controller-manager, etcd) from the published Go modules
+# Builds the test control plane (kube-apiserver, kube-controller-manager, etcd) and Knative's ApiServerSource
+# receive adapter from the published Go modules
 # pinned in the go.mod files beside this script, into a cache outside the repository keyed by those pins.
 # A second run finds the binaries and returns in well under a second. Prints the bin directory on stdout.
 set -euo pipefail
@@ -39,6 +40,8 @@ LDFLAGS="-X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base
   build_module k8s kube-apiserver kube-controller-manager -- \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
 LDFLAGS="" build_module etcd server -- go.etcd.io/etcd/server/v3
+# The real Knative ApiServerSource receive adapter, run out of cluster by the end-to-end tests.
+LDFLAGS="" build_module knative apiserver_receive_adapter -- knative.dev/eventing/cmd/apiserver_receive_adapter
 
 # One directory per combination of pins, so that checkouts on different pins never see each other's binaries.
 set_dir="$cache_root/bin/set-$(printf '%s\n' "${links[@]}" | sha256sum | cut -c1-16)"
