@@ -37,6 +37,8 @@ export interface Prototype {
   readonly delegate:
     | { readonly kind: 'user'; readonly name: string; readonly isRobot: boolean }
     | { readonly kind: 'team'; readonly name: string };
+  /** Set when the prototype applies only to repositories this user creates; ensureDefaultPermission leaves those alone. */
+  readonly activatingUser?: string;
 }
 
 export interface Repository {
@@ -82,17 +84,33 @@ export interface QuayClient {
   readonly listRobots: (org: string) => QuayResult<O.Option<readonly Robot[]>>;
 
   readonly listDefaultPermissions: (org: string) => QuayResult<readonly Prototype[]>;
-  /** Exactly one prototype for the robot with the role: adds it, fixes a wrong role, deletes duplicates (QBO B9). */
-  readonly ensureDefaultPermission: (org: string, robotName: string, role: RobotRole) => QuayResult<Change>;
+  /** Exactly one prototype for the robot with the role: adds it, fixes a wrong role, deletes duplicates (QBO B9).
+   *  `current`: the list just read with listDefaultPermissions, which saves a GET per robot (re-read if stale). */
+  readonly ensureDefaultPermission: (
+    org: string,
+    robotName: string,
+    role: RobotRole,
+    current?: readonly Prototype[],
+  ) => QuayResult<Change>;
 
   /** 404 and 403 (not visible) are both `none`. */
   readonly getRepository: (org: string, repo: string) => QuayResult<O.Option<Repository>>;
   /** Private image repository; an existing one ("Repository already exists") is `unchanged`. */
   readonly ensureRepository: (org: string, repo: string, description: string) => QuayResult<Change>;
+  /** Quay answers 204 whether or not the repository existed, so this is `deleted` either way. */
   readonly deleteRepository: (org: string, repo: string) => QuayResult<Change>;
   /** Direct user permissions of a repository by user/robot name. */
-  readonly listRepositoryPermissions: (org: string, repo: string) => QuayResult<ReadonlyMap<string, RobotRole>>;
-  readonly setRepositoryPermission: (org: string, repo: string, robotName: string, role: RobotRole) => QuayResult<Change>;
+  readonly listRepositoryPermissions: (
+    org: string,
+    repo: string,
+  ) => QuayResult<ReadonlyMap<string, RobotRole>>;
+  /** Quay's PUT is an upsert that does not say whether anything changed: this is `updated` either way. */
+  readonly setRepositoryPermission: (
+    org: string,
+    repo: string,
+    robotName: string,
+    role: RobotRole,
+  ) => QuayResult<Change>;
   readonly deleteRepositoryPermission: (org: string, repo: string, robotName: string) => QuayResult<Change>;
   /** Every repository of the organization (follows next_page). */
   readonly listRepositories: (org: string) => QuayResult<readonly string[]>;

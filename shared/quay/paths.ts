@@ -1,0 +1,28 @@
+// Every Quay API path the client uses, spelled exactly as Quay routes it (../shared/quay-api.md §6): the list and
+// create routes that end in "/" are sent with it, because the form without it costs a 308 round trip.
+// Each name is one path segment and is percent-encoded, so "+" in robot names goes as %2B (Quay accepts both,
+// §4.5) and a name can never reach another route. Repository names may contain "/" (FEATURE_EXTENDED_REPOSITORY_NAMES),
+// which stays a separator.
+
+const API = '/api/v1';
+const seg = (s: string): string => encodeURIComponent(s);
+const repoPath = (org: string, repo: string): string =>
+  `${API}/repository/${seg(org)}/${repo.split('/').map(seg).join('/')}`;
+
+export const paths = {
+  currentUser: () => `${API}/user/`,
+  organizations: () => `${API}/organization/`,
+  organization: (org: string) => `${API}/organization/${seg(org)}`,
+  robots: (org: string) => `${API}/organization/${seg(org)}/robots`,
+  robot: (org: string, shortname: string) => `${API}/organization/${seg(org)}/robots/${seg(shortname)}`,
+  robotRegenerate: (org: string, shortname: string) =>
+    `${API}/organization/${seg(org)}/robots/${seg(shortname)}/regenerate`,
+  prototypes: (org: string) => `${API}/organization/${seg(org)}/prototypes`,
+  prototype: (org: string, id: string) => `${API}/organization/${seg(org)}/prototypes/${seg(id)}`,
+  repositories: () => `${API}/repository`,
+  repository: repoPath,
+  userPermissions: (org: string, repo: string) => `${repoPath(org, repo)}/permissions/user/`,
+  userPermission: (org: string, repo: string, username: string) =>
+    `${repoPath(org, repo)}/permissions/user/${seg(username)}`,
+  tags: (org: string, repo: string) => `${repoPath(org, repo)}/tag/`,
+} as const;
