@@ -206,6 +206,14 @@ export const createTransport = (opts: TransportOptions): QuayHttp & { readonly c
   const send =
     (request: QuayRequest): TE.TaskEither<QuayError, QuayResponse> =>
     async () => {
+      // A name that is "." or ".." (which Quay's name rules forbid) would be resolved away by the URL parser and
+      // reach another route; such a request is refused before it is sent.
+      if (new URL(request.path, base).pathname !== request.path)
+        return E.left({
+          _tag: 'QuayRejected',
+          status: 400,
+          message: `not sent: ${request.method} ${request.path} names "." or ".." as a path segment`,
+        });
       for (let n = 1; ; n++) {
         const outcome = await attempt(request, n);
         const retryAfterMs =
