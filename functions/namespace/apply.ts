@@ -1,0 +1,108 @@
+// The effects of a namespace plan. Quay is always asked in an order that survives a crash between two writes:
+// finalizer before organization (so no organization exists that a namespace deletion would forget), organization
+// deletion before finalizer removal (so a namespace never disappears before its organization).
+import * as O from 'fp-ts/lib/Option.js';
+import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { invalidName, type SyncError } from '../../shared/errors.js';
+import { Namespace } from '../../shared/kube/objects.js';
+import { Resources } from '../../shared/kube/resources.js';
+import { updateWithRetry, type UpdateResult } from '../../shared/kube/update.js';
+import type { Change } from '../../shared/quay/types.js';
+import type { StepResult } from '../../shared/runtime/handler.js';
+import { strongest, withQuay, type WorkEnv } from '../../shared/runtime/work.js';
+import { finalizersAfter, type NamespacePlan } from './plan.js';
+
+type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Sets metadata.finalizers to what `change` wants, from the freshest state (409 → re-read and redo). */
+export const setFinalizers = (ns: Namespace, change: 'provision' | 'release'): Effect<UpdateResult> =>
+  pipe(
+    RTE.asks((env: WorkEnv) => env.kube),
+    RTE.flatMapTaskEither((kube) =>
+      updateWithRetry(
+        kube,
+        { type: Resources.Namespace, name: ns.metadata.name },
+        Namespace,
+        ns,
+        (current) => {
+          if (current.metadata.deletionTimestamp !== undefined && change === 'provision') return O.none;
+          const wanted = finalizersAfter(current, change);
+          return sameList(wanted, current.metadata.finalizers ?? [])
+            ? O.none
+            : O.some({ metadata: { finalizers: wanted } });
+        },
+      ),
+    ),
+  );
+
+/** Finalizer, then organization. `created` when the organization is new. */
+export const provision = (ns: Namespace, org: string, finalizerNeeded: boolean): Effect<Change> =>
+  pipe(
+    finalizerNeeded
+      ? setFinalizers(ns, 'provision')
+      : RTE.right<WorkEnv, SyncError, UpdateResult>('unchanged'),
+    RTE.flatMap((finalizer) =>
+      finalizer === 'gone'
+        ? RTE.right<WorkEnv, SyncError, Change>('unchanged')
+        : pipe(
+            withQuay((quay) => RTE.fromTaskEither(quay.ensureOrganization(org))),
+            RTE.map((orgChange): Change =>
+              orgChange === 'unchanged' && finalizer === 'updated' ? 'updated' : orgChange,
+            ),
+          ),
+    ),
+  );
+
+/** Organization first (a 403 for a missing one counts as gone, in the client), then our finalizers. */
+export const finalize = (ns: Namespace, org: string): Effect<Change> =>
+  pipe(
+    withQuay((quay) => RTE.fromTaskEither(quay.deleteOrganization(org))),
+    RTE.tap(() => setFinalizers(ns, 'release')),
+  );
+
+export const applyNamespacePlan = (plan: NamespacePlan): Effect<StepResult> => {
+  switch (plan._tag) {
+    case 'Ignore':
+      return RTE.right({ outcome: 'ignored', reason: plan.reason });
+    case 'Provision':
+      return pipe(
+        provision(plan.namespace, plan.org, plan.addFinalizer || plan.dropLegacyFinalizer),
+        RTE.map((change) => ({ outcome: strongest([change]), reason: `organization ${plan.org}` })),
+      );
+    case 'Finalize':
+      return pipe(
+        finalize(plan.namespace, plan.org),
+        RTE.map((change) => ({
+          outcome: 'deleted' as const,
+          reason: `organization ${plan.org} ${change === 'deleted' ? 'deleted' : 'already gone'}; finalizer removed`,
+        })),
+      );
+    case 'Release':
+      return pipe(
+        setFinalizers(plan.namespace, 'release'),
+        RTE.map((r) => ({
+          outcome: r === 'updated' ? ('updated' as const) : ('unchanged' as const),
+          reason: `finalizer released, organization left alone: ${plan.reason}`,
+        })),
+      );
+    case 'DeleteOrganization':
+      return pipe(
+        withQuay((quay) => RTE.fromTaskEither(quay.deleteOrganization(plan.org))),
+        RTE.map((change) => ({
+          outcome: change === 'deleted' ? ('deleted' as const) : ('unchanged' as const),
+          reason: `namespace ${plan.name} is gone; organization ${plan.org} ${change === 'deleted' ? 'deleted' : 'already gone'}`,
+        })),
+      );
+    case 'Refuse':
+      return pipe(
+        plan.namespace === undefined
+          ? RTE.right<WorkEnv, SyncError, UpdateResult>('unchanged')
+          : setFinalizers(plan.namespace, 'release'),
+        RTE.flatMap(() => RTE.left(invalidName(plan.message))),
+      );
+  }
+};

@@ -1,0 +1,133 @@
+// What to do about one Namespace, decided purely from its current state (re-read, never the event's copy), the
+// event's action, and the settings. QBO's order of checks is what made namespaces hang in Terminating (B4, B11):
+// here deletion and leaving scope are decided before anything that needs Quay, and a namespace always gets its
+// finalizer back.
+import * as E from 'fp-ts/lib/Either.js';
+import * as O from 'fp-ts/lib/Option.js';
+import type { Action } from '../../shared/events/envelope.js';
+import type { NotConfigured } from '../../shared/errors.js';
+import type { Namespace } from '../../shared/kube/objects.js';
+import {
+  isAllowedNamespace,
+  LEGACY_NAMESPACE_FINALIZER,
+  NAMESPACE_FINALIZER,
+  organizationName,
+} from '../../shared/names.js';
+import type { Settings } from '../../shared/settings/quay-integration.js';
+
+export type NamespacePlan =
+  | { readonly _tag: 'Ignore'; readonly reason: string }
+  /** Add our finalizer (first, so that no organization exists without one), then ensure the organization. */
+  | {
+      readonly _tag: 'Provision';
+      readonly namespace: Namespace;
+      readonly org: string;
+      readonly addFinalizer: boolean;
+      /** The legacy redhatcop.redhat.io finalizer is replaced by ours. */
+      readonly dropLegacyFinalizer: boolean;
+    }
+  /** Terminating: delete the organization, then remove our finalizers. */
+  | { readonly _tag: 'Finalize'; readonly namespace: Namespace; readonly org: string }
+  /** Remove our finalizers and leave the organization alone (out of scope, or nothing we can do with Quay). */
+  | { readonly _tag: 'Release'; readonly namespace: Namespace; readonly reason: string }
+  /** The namespace is gone (a delete event, confirmed by a 404): its organization goes too. */
+  | { readonly _tag: 'DeleteOrganization'; readonly name: string; readonly org: string }
+  /** The organization name would be invalid: reported, never retried; our finalizers are released first. */
+  | { readonly _tag: 'Refuse'; readonly namespace: Namespace | undefined; readonly message: string };
+
+export interface NamespaceObservation {
+  readonly name: string;
+  /** The namespace as re-read now; none after a 404. */
+  readonly current: O.Option<Namespace>;
+  /** The action of the event that brought us here; undefined when not driven by an event (resync). */
+  readonly action: Action | undefined;
+}
+
+export const OUR_FINALIZERS: readonly string[] = [NAMESPACE_FINALIZER, LEGACY_NAMESPACE_FINALIZER];
+
+export const ourFinalizers = (ns: Namespace): readonly string[] =>
+  (ns.metadata.finalizers ?? []).filter((f) => OUR_FINALIZERS.includes(f));
+
+const scopeOf = (
+  name: string,
+  settings: Settings,
+):
+  | { readonly _tag: 'Out'; readonly reason: string }
+  | { readonly _tag: 'Invalid'; readonly message: string }
+  | { readonly _tag: 'In'; readonly org: string } => {
+  if (!isAllowedNamespace(name, settings))
+    return {
+      _tag: 'Out',
+      reason: `namespace ${name} is not in scope (allow/deny lists, or denied by default)`,
+    };
+  const org = organizationName(settings.organizationPrefix, name);
+  return E.isLeft(org) ? { _tag: 'Invalid', message: org.left.message } : { _tag: 'In', org: org.right };
+};
+
+export const planNamespace = (
+  observed: NamespaceObservation,
+  settings: E.Either<NotConfigured, Settings>,
+): NamespacePlan => {
+  const { name, current, action } = observed;
+  if (O.isNone(current)) {
+    if (action !== 'delete') return { _tag: 'Ignore', reason: `namespace ${name} no longer exists` };
+    if (E.isLeft(settings))
+      return {
+        _tag: 'Ignore',
+        reason: `namespace ${name} is gone; ${settings.left.message}: its organization is left to the resync's orphan sweep`,
+      };
+    const scope = scopeOf(name, settings.right);
+    if (scope._tag !== 'In') return { _tag: 'Ignore', reason: `namespace ${name} is gone and was not ours` };
+    return { _tag: 'DeleteOrganization', name, org: scope.org };
+  }
+  const ns = current.value;
+  const ours = ourFinalizers(ns);
+  if (ns.metadata.deletionTimestamp !== undefined) {
+    if (ours.length === 0)
+      return { _tag: 'Ignore', reason: `namespace ${name} is terminating without our finalizer` };
+    // B4: without settings there is no way to reach Quay; holding the namespace in Terminating would not help.
+    if (E.isLeft(settings))
+      return {
+        _tag: 'Release',
+        namespace: ns,
+        reason: `${settings.left.message}: the organization is left to the resync's orphan sweep`,
+      };
+    const scope = scopeOf(name, settings.right);
+    switch (scope._tag) {
+      case 'Out':
+        return { _tag: 'Release', namespace: ns, reason: scope.reason };
+      case 'Invalid':
+        return { _tag: 'Release', namespace: ns, reason: scope.message };
+      case 'In':
+        return { _tag: 'Finalize', namespace: ns, org: scope.org };
+    }
+  }
+  if (E.isLeft(settings)) return { _tag: 'Ignore', reason: settings.left.message };
+  const scope = scopeOf(name, settings.right);
+  switch (scope._tag) {
+    case 'Out':
+      // B11: QBO left the finalizer on a namespace that left the allow list; its organization stays.
+      return ours.length > 0
+        ? { _tag: 'Release', namespace: ns, reason: scope.reason }
+        : { _tag: 'Ignore', reason: scope.reason };
+    case 'Invalid':
+      return { _tag: 'Refuse', namespace: ours.length > 0 ? ns : undefined, message: scope.message };
+    case 'In':
+      return {
+        _tag: 'Provision',
+        namespace: ns,
+        org: scope.org,
+        addFinalizer: !ours.includes(NAMESPACE_FINALIZER),
+        dropLegacyFinalizer: ours.includes(LEGACY_NAMESPACE_FINALIZER),
+      };
+  }
+};
+
+/** metadata.finalizers with ours in place of the legacy one (order kept), or with both removed. */
+export const finalizersAfter = (ns: Namespace, change: 'provision' | 'release'): readonly string[] => {
+  const all = ns.metadata.finalizers ?? [];
+  if (change === 'release') return all.filter((f) => !OUR_FINALIZERS.includes(f));
+  const replaced = all.map((f) => (f === LEGACY_NAMESPACE_FINALIZER ? NAMESPACE_FINALIZER : f));
+  const unique = replaced.filter((f, i) => replaced.indexOf(f) === i);
+  return unique.includes(NAMESPACE_FINALIZER) ? unique : [...unique, NAMESPACE_FINALIZER];
+};

@@ -1,0 +1,99 @@
+// The small Kubernetes capability the steps receive (as `KubeEnv`). Objects travel as `unknown` JSON and are
+// decoded by the caller with non-exact io-ts codecs, so fields the bridge does not know survive; writes are
+// explicit patches (merge, JSON or server-side apply), never a re-encoded object.
+import * as E from 'fp-ts/lib/Either.js';
+import * as O from 'fp-ts/lib/Option.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import type * as t from 'io-ts';
+import { formatDecodeError } from '../codec.js';
+import type { KubeError } from './errors.js';
+import { describeRef, type ObjectRef, type ResourceType } from './resources.js';
+
+export interface JsonPatchOp {
+  readonly op: 'add' | 'remove' | 'replace' | 'test';
+  readonly path: string;
+  readonly value?: unknown;
+}
+
+export type Patch =
+  /** application/merge-patch+json. Lists are replaced whole: add metadata.resourceVersion to lock. */
+  | { readonly type: 'merge'; readonly body: object }
+  /** application/json-patch+json. */
+  | { readonly type: 'json'; readonly ops: readonly JsonPatchOp[] }
+  /** Server-side apply with the bridge's field manager; `force` takes over fields other managers set. */
+  | { readonly type: 'apply'; readonly body: object; readonly force: boolean };
+
+export interface ListOptions {
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+}
+
+export interface DeleteOptions {
+  readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
+}
+
+export interface KubeClient {
+  readonly get: (ref: ObjectRef) => TE.TaskEither<KubeError, unknown>;
+  /** Every item, following `continue` tokens. */
+  readonly list: (type: ResourceType, options?: ListOptions) => TE.TaskEither<KubeError, readonly unknown[]>;
+  readonly create: (
+    type: ResourceType,
+    namespace: string | undefined,
+    body: object,
+  ) => TE.TaskEither<KubeError, unknown>;
+  readonly patch: (ref: ObjectRef, patch: Patch, subresource?: string) => TE.TaskEither<KubeError, unknown>;
+  readonly delete: (ref: ObjectRef, options?: DeleteOptions) => TE.TaskEither<KubeError, void>;
+}
+
+export interface KubeEnv {
+  readonly kube: KubeClient;
+}
+
+const decodeWith =
+  <A>(codec: t.Decoder<unknown, A>, what: string) =>
+  (u: unknown): E.Either<KubeError, A> =>
+    pipe(
+      codec.decode(u),
+      E.mapLeft((errors) => ({
+        _tag: 'KubeResponseInvalid' as const,
+        message: `${what} does not decode: ${formatDecodeError(errors)}`,
+      })),
+    );
+
+/** GET and decode; 404 is `none`. */
+export const getOptional = <A>(
+  kube: KubeClient,
+  codec: t.Decoder<unknown, A>,
+  ref: ObjectRef,
+): TE.TaskEither<KubeError, O.Option<A>> =>
+  pipe(
+    kube.get(ref),
+    TE.map(O.some),
+    TE.orElse((e) => (e._tag === 'KubeNotFound' ? TE.right(O.none) : TE.left(e))),
+    TE.flatMapEither((found) =>
+      O.isNone(found)
+        ? E.right(O.none)
+        : pipe(decodeWith(codec, describeRef(ref))(found.value), E.map(O.some)),
+    ),
+  );
+
+/** LIST and decode every item; one undecodable item fails the list (it is a bug or a broken CRD, not data). */
+export const listDecoded = <A>(
+  kube: KubeClient,
+  codec: t.Decoder<unknown, A>,
+  type: ResourceType,
+  options?: ListOptions,
+): TE.TaskEither<KubeError, readonly A[]> =>
+  pipe(
+    kube.list(type, options),
+    TE.flatMapEither((items) =>
+      pipe(
+        items,
+        E.traverseArray((item) => decodeWith(codec, `a listed ${type.kind}`)(item)),
+      ),
+    ),
+  );
+
+export const decodeObject = decodeWith;

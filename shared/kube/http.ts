@@ -1,0 +1,226 @@
+// KubeClient over HTTP: client-node's KubeConfig supplies the server, TLS material and credentials (kubeconfig,
+// in-cluster token, exec plugins); got sends plain JSON requests. client-node's generated API classes are not used
+// because they deserialize into typed models that drop unknown fields and turn timestamps into Dates, which is
+// exactly what "decode to read, patch to write" must avoid.
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import got, { type Method } from 'got';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { countCall } from '../runtime/calls.js';
+import type { DeleteOptions, KubeClient, ListOptions, Patch } from './client.js';
+import { kubeErrorOfStatus, type KubeError } from './errors.js';
+import { collectionPath, objectPath } from './resources.js';
+
+export interface KubeHttpOptions {
+  /** Field manager for every write (server-side apply and patches), e.g. `quay-bridge`. */
+  readonly fieldManager: string;
+  /** Per-request timeout. Default 15 s. */
+  readonly timeoutMs?: number;
+  /** Page size of lists. Default 500. */
+  readonly pageSize?: number;
+  /** How long credentials read from the kubeconfig are reused (tokens rotate). Default 60 s. */
+  readonly credentialsTtlMs?: number;
+}
+
+interface Connection {
+  readonly server: string;
+  readonly agent: { readonly http?: http.Agent; readonly https?: https.Agent };
+  readonly headers: Record<string, string>;
+  readonly expires: number;
+}
+
+interface Response {
+  readonly status: number;
+  readonly body: string;
+  readonly retryAfter: string | undefined;
+}
+
+const contentTypes: Record<Patch['type'], string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+const messageOf = (body: string, status: number): string => {
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown };
+    if (typeof parsed.message === 'string') return parsed.message;
+  } catch {
+    // not JSON: fall through
+  }
+  const text = body.trim().slice(0, 200);
+  return text === '' ? `HTTP ${status}` : text;
+};
+
+const parseJson = (body: string): unknown => (body === '' ? undefined : JSON.parse(body));
+
+export const createKubeClient = (kc: KubeConfig, options: KubeHttpOptions): KubeClient => {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const pageSize = options.pageSize ?? 500;
+  const ttl = options.credentialsTtlMs ?? 60_000;
+  let connection: Connection | undefined;
+  let agent: Connection['agent'] | undefined;
+
+  const connect = async (): Promise<Connection> => {
+    if (connection !== undefined && connection.expires > Date.now()) return connection;
+    const cluster = kc.getCurrentCluster();
+    if (cluster === null) throw new Error('the kubeconfig has no current cluster');
+    const opts: https.RequestOptions = {};
+    await kc.applyToHTTPSOptions(opts);
+    // One keep-alive agent for the process; client-node would build a new one per request.
+    agent ??= cluster.server.startsWith('http:')
+      ? { http: new http.Agent({ keepAlive: true }) }
+      : {
+          https: new https.Agent({
+            keepAlive: true,
+            ...(opts.ca === undefined ? {} : { ca: opts.ca }),
+            ...(opts.cert === undefined ? {} : { cert: opts.cert }),
+            ...(opts.key === undefined ? {} : { key: opts.key }),
+            ...(opts.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: opts.rejectUnauthorized }),
+            ...(opts.servername === undefined ? {} : { servername: opts.servername }),
+          }),
+        };
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {}))
+      if (typeof v === 'string' || typeof v === 'number') headers[k] = String(v);
+    if (typeof opts.auth === 'string')
+      headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    connection = { server: cluster.server.replace(/\/$/, ''), agent, headers, expires: Date.now() + ttl };
+    return connection;
+  };
+
+  const send = (
+    method: Method,
+    path: string,
+    search: Record<string, string>,
+    body?: { readonly contentType: string; readonly json: unknown },
+  ): TE.TaskEither<KubeError, Response> =>
+    TE.tryCatch(
+      async () => {
+        const c = await connect();
+        countCall('kube');
+        const res = await got(`${c.server}${path}`, {
+          method,
+          searchParams: search,
+          headers: {
+            ...c.headers,
+            accept: 'application/json',
+            ...(body === undefined ? {} : { 'content-type': body.contentType }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body.json) }),
+          agent: c.agent,
+          throwHttpErrors: false,
+          followRedirect: false,
+          retry: { limit: 0 },
+          timeout: { request: timeoutMs },
+          responseType: 'text',
+        });
+        const retryAfter = res.headers['retry-after'];
+        return { status: res.statusCode, body: res.body, retryAfter };
+      },
+      (e): KubeError => ({
+        _tag: 'KubeUnavailable',
+        status: undefined,
+        message: `${method} ${path}: ${e instanceof Error ? e.message : String(e)}`,
+      }),
+    );
+
+  const expectJson =
+    (method: string, path: string) =>
+    (res: Response): TE.TaskEither<KubeError, unknown> => {
+      if (res.status >= 200 && res.status < 300) {
+        try {
+          return TE.right(parseJson(res.body));
+        } catch {
+          return TE.left({
+            _tag: 'KubeResponseInvalid',
+            message: `${method} ${path}: the answer is not JSON`,
+          });
+        }
+      }
+      const seconds = res.retryAfter === undefined ? undefined : Number(res.retryAfter);
+      return TE.left(
+        kubeErrorOfStatus(
+          res.status,
+          `${method} ${path}: ${messageOf(res.body, res.status)}`,
+          seconds !== undefined && Number.isFinite(seconds) ? seconds : undefined,
+        ),
+      );
+    };
+
+  const call = (
+    method: Method,
+    path: string,
+    search: Record<string, string> = {},
+    body?: { readonly contentType: string; readonly json: unknown },
+  ): TE.TaskEither<KubeError, unknown> =>
+    TE.flatMap(send(method, path, search, body), expectJson(method, path));
+
+  const list = (type: Parameters<KubeClient['list']>[0], opts: ListOptions = {}) => {
+    const path = collectionPath(type, opts.namespace);
+    const page = (
+      token: string | undefined,
+      acc: readonly unknown[],
+    ): TE.TaskEither<KubeError, readonly unknown[]> =>
+      TE.flatMap(
+        call('GET', path, {
+          limit: String(pageSize),
+          ...(token === undefined ? {} : { continue: token }),
+          ...(opts.labelSelector === undefined ? {} : { labelSelector: opts.labelSelector }),
+          ...(opts.fieldSelector === undefined ? {} : { fieldSelector: opts.fieldSelector }),
+        }),
+        (u) => {
+          const l = u as { items?: unknown; metadata?: { continue?: unknown } } | undefined;
+          if (l === undefined || !Array.isArray(l.items))
+            return TE.left<KubeError>({ _tag: 'KubeResponseInvalid', message: `GET ${path}: not a list` });
+          const items = [...acc, ...(l.items as unknown[])];
+          const next = l.metadata?.continue;
+          return typeof next === 'string' && next !== '' ? page(next, items) : TE.right(items);
+        },
+      );
+    return page(undefined, []);
+  };
+
+  return {
+    get: (ref) => call('GET', objectPath(ref)),
+    list,
+    create: (type, namespace, body) =>
+      call(
+        'POST',
+        collectionPath(type, namespace),
+        { fieldManager: options.fieldManager },
+        {
+          contentType: 'application/json',
+          json: body,
+        },
+      ),
+    patch: (ref, patch, subresource) =>
+      call(
+        'PATCH',
+        objectPath(ref, subresource),
+        patch.type === 'apply'
+          ? { fieldManager: options.fieldManager, force: String(patch.force) }
+          : { fieldManager: options.fieldManager },
+        { contentType: contentTypes[patch.type], json: patch.type === 'json' ? patch.ops : patch.body },
+      ),
+    delete: (ref, opts: DeleteOptions = {}) =>
+      TE.flatMap(
+        call(
+          'DELETE',
+          objectPath(ref),
+          {},
+          {
+            contentType: 'application/json',
+            json: {
+              apiVersion: 'v1',
+              kind: 'DeleteOptions',
+              propagationPolicy: 'Background',
+              ...(opts.preconditions === undefined ? {} : { preconditions: opts.preconditions }),
+            },
+          },
+        ),
+        () => TE.right(undefined),
+      ),
+  };
+};

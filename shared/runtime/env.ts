@@ -1,0 +1,10 @@
+// The capabilities every sync step receives, as one plain object (tests pass their own).
+import type { KubeEnv } from '../kube/client.js';
+import type { LogEnv } from '../log.js';
+import type { SettingsEnv } from '../settings/load.js';
+
+export interface StepEnv extends KubeEnv, SettingsEnv, LogEnv {
+  readonly now: () => Date;
+  /** How many namespaces the resync reconciles at once. */
+  readonly resyncConcurrency: number;
+}

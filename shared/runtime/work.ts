@@ -1,0 +1,29 @@
+// The environment of the effects: the API server, and Quay when the settings allow one.
+import * as O from 'fp-ts/lib/Option.js';
+import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import type { Change, QuayClient } from '../quay/types.js';
+import type { Outcome } from '../answer.js';
+import { notConfigured, type SyncError } from '../errors.js';
+import type { KubeEnv } from '../kube/client.js';
+
+export interface WorkEnv extends KubeEnv {
+  /** none when there are no usable settings; only plans that need no Quay are made then. */
+  readonly quay: O.Option<QuayClient>;
+}
+
+export const withQuay = <A>(
+  f: (quay: QuayClient) => RTE.ReaderTaskEither<WorkEnv, SyncError, A>,
+): RTE.ReaderTaskEither<WorkEnv, SyncError, A> =>
+  pipe(
+    RTE.asks((env: WorkEnv) => env.quay),
+    RTE.flatMap((quay) =>
+      O.isSome(quay) ? f(quay.value) : RTE.left(notConfigured('NoSettings', 'no usable QuayIntegration')),
+    ),
+  );
+
+/** The strongest of several changes: created > deleted > updated > unchanged. */
+export const strongest = (changes: readonly (Change | Outcome)[]): Outcome => {
+  for (const c of ['created', 'deleted', 'updated'] as const) if (changes.includes(c)) return c;
+  return changes.includes('unchanged') || changes.length === 0 ? 'unchanged' : 'ignored';
+};

@@ -1,0 +1,264 @@
+// Reads the one cluster-scoped QuayIntegration and its credentials Secret, validates the token against Quay once
+// per change, and caches the result briefly. Every step starts here; the resync step also turns the report into the
+// QuayIntegration's status conditions (conditions.ts).
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import * as t from 'io-ts';
+import { describeError, notConfigured, type SyncError } from '../errors.js';
+import { listDecoded, getOptional, type KubeClient } from '../kube/client.js';
+import type { KubeError } from '../kube/errors.js';
+import { Secret } from '../kube/objects.js';
+import { Resources } from '../kube/resources.js';
+import type { CurrentUser, QuayClient, QuayError } from '../quay/types.js';
+import { decodeQuayIntegration, resolveSettings, Token, type Settings } from './quay-integration.js';
+
+/** What a QuayIntegration looked like when read: enough to write its status. */
+export interface IntegrationRef {
+  readonly name: string;
+  readonly generation: number;
+  /** status.conditions as stored (kept opaque; conditions.ts reads them). */
+  readonly conditions: unknown;
+}
+
+export interface Configured {
+  readonly settings: Settings;
+  readonly quay: QuayClient;
+  readonly user: CurrentUser;
+}
+
+/** Why the bridge cannot work, or that it can. Pure data: conditions.ts maps it to status conditions. */
+export type SettingsState =
+  | { readonly _tag: 'NoIntegration' }
+  | { readonly _tag: 'SeveralIntegrations'; readonly names: readonly string[] }
+  | { readonly _tag: 'InvalidSpec'; readonly message: string }
+  | {
+      readonly _tag: 'CredentialsMissing';
+      readonly reason: 'SecretNotFound' | 'KeyMissing' | 'TokenEmpty';
+      readonly message: string;
+      readonly settings: Settings;
+    }
+  | { readonly _tag: 'TokenRejected'; readonly message: string; readonly settings: Settings }
+  | { readonly _tag: 'QuayUnreachable'; readonly error: QuayError; readonly settings: Settings }
+  | { readonly _tag: 'Ready'; readonly configured: Configured };
+
+export interface SettingsReport {
+  readonly integrations: readonly IntegrationRef[];
+  readonly state: SettingsState;
+}
+
+export interface QuayClientParams {
+  readonly apiUrl: string;
+  readonly token: Token;
+  readonly insecure: boolean;
+  readonly caBundle: string | undefined;
+}
+
+export type QuayClientFactory = (params: QuayClientParams) => QuayClient;
+
+export interface SettingsSourceOptions {
+  readonly kube: KubeClient;
+  readonly makeQuay: QuayClientFactory;
+  /** How long a report is reused by later events. Default 10 s; 0 disables the cache. */
+  readonly ttlMs?: number;
+  readonly now?: () => number;
+}
+
+export interface SettingsSource {
+  /** The report, from cache if fresh enough; `fresh` bypasses the cache (the resync after a QuayIntegration change). */
+  readonly report: (options?: { readonly fresh?: boolean }) => TE.TaskEither<KubeError, SettingsReport>;
+  /** The settings, or why there are none, as the steps want them. */
+  readonly configured: (options?: { readonly fresh?: boolean }) => TE.TaskEither<SyncError, Configured>;
+}
+
+export interface SettingsEnv {
+  readonly settings: SettingsSource;
+}
+
+const RawIntegration = t.type({
+  metadata: t.intersection([t.type({ name: t.string }), t.partial({ uid: t.string, generation: t.number })]),
+});
+
+/** The report as the steps want it: Ready, or the reason as a NotConfigured (or Quay's transient error). */
+export const configuredOf = (report: SettingsReport): E.Either<SyncError, Configured> => {
+  const s = report.state;
+  switch (s._tag) {
+    case 'Ready':
+      return E.right(s.configured);
+    case 'NoIntegration':
+      return E.left(notConfigured('NoQuayIntegration', 'no QuayIntegration exists'));
+    case 'SeveralIntegrations':
+      return E.left(
+        notConfigured(
+          'SeveralQuayIntegrations',
+          `${s.names.length} QuayIntegrations exist (${s.names.join(', ')}); exactly one is supported`,
+        ),
+      );
+    case 'InvalidSpec':
+      return E.left(notConfigured('InvalidSpec', s.message));
+    case 'CredentialsMissing':
+      return E.left(notConfigured(s.reason, s.message));
+    case 'TokenRejected':
+      return E.left(notConfigured('TokenRejected', s.message));
+    case 'QuayUnreachable':
+      return E.left(s.error);
+  }
+};
+
+interface Validation {
+  readonly key: string;
+  readonly result: E.Either<{ readonly rejected: string }, CurrentUser>;
+}
+
+export const createSettingsSource = (options: SettingsSourceOptions): SettingsSource => {
+  const ttl = options.ttlMs ?? 10_000;
+  const now = options.now ?? Date.now;
+  const { kube } = options;
+  let cached: { readonly at: number; readonly report: SettingsReport } | undefined;
+  let validation: Validation | undefined;
+  let client: { readonly key: string; readonly quay: QuayClient } | undefined;
+
+  const quayFor = (settings: Settings, token: Token): QuayClient => {
+    const key = JSON.stringify([
+      settings.quay.apiUrl,
+      settings.insecureRegistry,
+      settings.caBundle ?? '',
+      token.reveal(),
+    ]);
+    if (client?.key !== key)
+      client = {
+        key,
+        quay: options.makeQuay({
+          apiUrl: settings.quay.apiUrl,
+          token,
+          insecure: settings.insecureRegistry,
+          caBundle: settings.caBundle,
+        }),
+      };
+    return client.quay;
+  };
+
+  // GET /api/v1/user/ once per (QuayIntegration generation, Secret version): a rejected token is not asked again
+  // until one of them changes; an unreachable Quay is asked again by the next event.
+  const validate = (
+    settings: Settings,
+    quay: QuayClient,
+    key: string,
+  ): TE.TaskEither<never, SettingsState> => {
+    const fromValidation = (v: Validation['result']): SettingsState =>
+      E.isRight(v)
+        ? { _tag: 'Ready', configured: { settings, quay, user: v.right } }
+        : { _tag: 'TokenRejected', message: v.left.rejected, settings };
+    if (validation?.key === key) return TE.right(fromValidation(validation.result));
+    return pipe(
+      quay.currentUser(),
+      TE.map((user) => E.right<{ rejected: string }, CurrentUser>(user)),
+      TE.orElse((e) =>
+        e._tag === 'QuayAuthFailed' || e._tag === 'QuayRejected'
+          ? TE.right(
+              E.left<{ rejected: string }, CurrentUser>({
+                rejected: `Quay refused the token from Secret ${settings.credentialsSecret.namespace}/${settings.credentialsSecret.name} (GET /api/v1/user/): ${describeError(e)}`,
+              }),
+            )
+          : TE.left(e),
+      ),
+      TE.map((result) => {
+        validation = { key, result };
+        return fromValidation(result);
+      }),
+      TE.orElse((error) => TE.right<never, SettingsState>({ _tag: 'QuayUnreachable', error, settings })),
+    );
+  };
+
+  const withSettings = (settings: Settings, uid: string): TE.TaskEither<KubeError, SettingsState> => {
+    const ref = settings.credentialsSecret;
+    const where = `Secret ${ref.namespace}/${ref.name}`;
+    return pipe(
+      getOptional(kube, Secret, { type: Resources.Secret, namespace: ref.namespace, name: ref.name }),
+      TE.flatMap((found): TE.TaskEither<KubeError, SettingsState> => {
+        if (found._tag === 'None')
+          return TE.right({
+            _tag: 'CredentialsMissing',
+            reason: 'SecretNotFound',
+            message: `the credentials ${where} does not exist`,
+            settings,
+          });
+        const raw = found.value.data?.[ref.key];
+        if (raw === undefined)
+          return TE.right({
+            _tag: 'CredentialsMissing',
+            reason: 'KeyMissing',
+            message: `the credentials ${where} has no key "${ref.key}"`,
+            settings,
+          });
+        // Tokens pasted from a file often end in a newline; no Quay token contains whitespace.
+        const token = Buffer.from(raw, 'base64').toString('utf8').trim();
+        if (token === '')
+          return TE.right({
+            _tag: 'CredentialsMissing',
+            reason: 'TokenEmpty',
+            message: `the key "${ref.key}" of the credentials ${where} is empty`,
+            settings,
+          });
+        const quay = quayFor(settings, new Token(token));
+        const key = JSON.stringify([
+          uid,
+          settings.generation,
+          found.value.metadata.resourceVersion ?? '',
+          ref.key,
+          settings.quay.apiUrl,
+        ]);
+        return validate(settings, quay, key);
+      }),
+    );
+  };
+
+  const read = (): TE.TaskEither<KubeError, SettingsReport> =>
+    pipe(
+      listDecoded(kube, RawIntegration, Resources.QuayIntegration),
+      TE.flatMap((items) => {
+        const integrations = items.map((u) => ({
+          name: u.metadata.name,
+          generation: u.metadata.generation ?? 0,
+          conditions: (u as { status?: { conditions?: unknown } }).status?.conditions,
+        }));
+        const only = items.length === 1 ? items[0] : undefined;
+        const report = (state: SettingsState): SettingsReport => ({ integrations, state });
+        if (only === undefined)
+          return TE.right(
+            report(
+              items.length === 0
+                ? { _tag: 'NoIntegration' }
+                : { _tag: 'SeveralIntegrations', names: integrations.map((i) => i.name).sort() },
+            ),
+          );
+        const resolved = pipe(decodeQuayIntegration(only), E.flatMap(resolveSettings));
+        if (E.isLeft(resolved))
+          return TE.right(report({ _tag: 'InvalidSpec', message: resolved.left.message }));
+        return pipe(withSettings(resolved.right, only.metadata.uid ?? ''), TE.map(report));
+      }),
+    );
+
+  const report: SettingsSource['report'] = (opts = {}) => {
+    const at = now();
+    if (opts.fresh !== true && cached !== undefined && at - cached.at < ttl) return TE.right(cached.report);
+    return pipe(
+      read(),
+      TE.tap((r) => {
+        // A transient Quay failure is not worth remembering.
+        if (r.state._tag !== 'QuayUnreachable') cached = { at, report: r };
+        return TE.right(undefined);
+      }),
+    );
+  };
+
+  return {
+    report,
+    configured: (opts) =>
+      pipe(
+        report(opts),
+        TE.mapLeft((e): SyncError => e),
+        TE.flatMapEither(configuredOf),
+      ),
+  };
+};
