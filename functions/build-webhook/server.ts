@@ -1,0 +1,99 @@
+// The webhook's two listeners: plain HTTP on the Knative port for health (what the queue-proxy and the kubelet
+// probe), and HTTPS on a second port for admissions, reached by the API server through a plain ClusterIP Service
+// (a Knative Service's own Service is an ExternalName the API server cannot call: ../shared/design.md §3).
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { admissionListener, type AdmissionHttpEnv, type Timing } from './handle.js';
+import type { TlsMaterial } from './tls-files.js';
+
+export interface ServersOptions {
+  /** Health port (Knative's PORT); 0 picks a free one. */
+  readonly port: number;
+  /** Admission port; 0 picks a free one. */
+  readonly tlsPort: number;
+  /** Listen address; default all interfaces. */
+  readonly host?: string;
+  readonly tls: TlsMaterial;
+  readonly admission: AdmissionHttpEnv;
+  readonly ready: () => boolean;
+  readonly onTiming?: (t: Timing) => void;
+}
+
+export interface Servers {
+  readonly port: number;
+  readonly tlsPort: number;
+  /** New serving certificate and key for connections from now on. */
+  readonly setTls: (m: TlsMaterial) => void;
+  readonly close: () => Promise<void>;
+}
+
+const text = (res: http.ServerResponse, status: number, body: string): void => {
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+};
+
+const healthListener =
+  (ready: () => boolean) =>
+  (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') text(res, 200, 'ok\n');
+    else if (path === '/readyz')
+      if (ready()) text(res, 200, 'ok\n');
+      else text(res, 503, 'the QuayIntegration has not been read yet\n');
+    else text(res, 404, 'not found\n');
+  };
+
+const listen = (server: http.Server, port: number, host: string | undefined): Promise<number> =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+
+const closeServer = (server: http.Server): Promise<void> =>
+  new Promise((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+    server.closeAllConnections();
+  });
+
+export const startServers = async (o: ServersOptions): Promise<Servers> => {
+  const health = http.createServer(healthListener(o.ready));
+  const admission = https.createServer(
+    {
+      cert: o.tls.cert,
+      key: o.tls.key,
+      minVersion: 'TLSv1.2',
+      // The API server gives a webhook at most 30 s (5 s as registered): nothing legitimate takes longer.
+      requestTimeout: 30_000,
+      headersTimeout: 10_000,
+      keepAliveTimeout: 60_000,
+    },
+    admissionListener(o.admission, o.onTiming),
+  );
+  const port = await listen(health, o.port, o.host);
+  let tlsPort: number;
+  try {
+    tlsPort = await listen(admission, o.tlsPort, o.host);
+  } catch (e) {
+    await closeServer(health);
+    throw e;
+  }
+  return {
+    port,
+    tlsPort,
+    setTls: (m) => {
+      admission.setSecureContext({ cert: m.cert, key: m.key, minVersion: 'TLSv1.2' });
+    },
+    close: async () => {
+      await Promise.all([closeServer(health), closeServer(admission)]);
+    },
+  };
+};

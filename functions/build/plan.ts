@@ -1,0 +1,121 @@
+// What to do about one Build, as a pure function of its current state and the settings: import the image it pushed
+// to Quay into the destination ImageStream tag, by digest, once — or nothing. QBO imported on every event of every
+// annotated Build, historical, failed and unfinished ones included (B5; ../shared/qbo-compat.md §2.7).
+import * as E from 'fp-ts/lib/Either.js';
+import { badEvent, type SyncError } from '../../shared/errors.js';
+import { BUILD_ANNOTATIONS } from '../../shared/names.js';
+import type { Settings } from '../../shared/settings/quay-integration.js';
+import {
+  annotationsOf,
+  digestOf,
+  outputOf,
+  parseDestination,
+  repositoryOf,
+  type Build,
+  type Destination,
+} from './build.js';
+
+export interface ImportPlan {
+  readonly _tag: 'Import';
+  readonly build: {
+    readonly namespace: string;
+    readonly name: string;
+    readonly resourceVersion: string | undefined;
+  };
+  readonly destination: Destination;
+  /** `<host>/<org>/<imagestream>@<digest>`: the very image the build pushed, whatever the tag points to now. */
+  readonly from: string;
+  readonly insecure: boolean;
+  readonly scheduled: boolean;
+}
+
+export type BuildPlan = { readonly _tag: 'Ignore'; readonly reason: string } | ImportPlan;
+
+export type ImportSettings = Pick<Settings, 'insecureRegistry' | 'scheduledImageStreamImport'>;
+
+const ignore = (reason: string): E.Either<SyncError, BuildPlan> => E.right({ _tag: 'Ignore', reason });
+
+// OCI image-spec descriptor digest grammar: algorithm ":" encoded.
+const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+
+export const plan = (
+  ref: { readonly namespace: string; readonly name: string },
+  build: Build,
+  settings: ImportSettings,
+): E.Either<SyncError, BuildPlan> => {
+  const annotations = annotationsOf(build);
+  const destination = annotations[BUILD_ANNOTATIONS.destination];
+  const what = `Build ${ref.namespace}/${ref.name}`;
+  if (destination === undefined) return ignore('not redirected to Quay (no destination annotation)');
+  if (BUILD_ANNOTATIONS.imported in annotations) return ignore('already imported');
+  const phase = build.status?.phase ?? 'New';
+  switch (phase) {
+    case 'Complete':
+      break;
+    case 'New':
+    case 'Pending':
+    case 'Running':
+      return ignore(`phase ${phase}: nothing pushed yet`);
+    case 'Failed':
+    case 'Error':
+    case 'Cancelled':
+      return ignore(`phase ${phase}: nothing to import`);
+    default:
+      return ignore(`phase ${phase}: not a phase that pushed an image`);
+  }
+
+  const parsed = parseDestination(destination);
+  if (E.isLeft(parsed)) return E.left(badEvent(`${what}: ${parsed.left}`));
+  const to = outputOf(build);
+  if (to?.kind !== 'DockerImage' || to.name === undefined || to.name === '')
+    return E.left(
+      badEvent(
+        `${what} carries ${BUILD_ANNOTATIONS.destination} but its spec.output.to is not a DockerImage reference`,
+      ),
+    );
+  const digest = digestOf(build);
+  if (digest === undefined)
+    return E.left(
+      badEvent(
+        `${what} completed without status.output.to.imageDigest, so the pushed image cannot be imported by digest; ` +
+          `import ${to.name} into ${destination} by hand (oc import-image)`,
+      ),
+    );
+  if (!DIGEST.test(digest))
+    return E.left(badEvent(`${what}: status.output.to.imageDigest "${digest}" is not a digest`));
+
+  return E.right({
+    _tag: 'Import',
+    build: { namespace: ref.namespace, name: ref.name, resourceVersion: build.metadata.resourceVersion },
+    destination: parsed.right,
+    from: `${repositoryOf(to.name)}@${digest}`,
+    insecure: settings.insecureRegistry,
+    scheduled: settings.scheduledImageStreamImport,
+  });
+};
+
+/** The ImageStreamImport (image.openshift.io/v1) that carries out a plan. */
+export const imageStreamImport = (p: ImportPlan): object => ({
+  apiVersion: 'image.openshift.io/v1',
+  kind: 'ImageStreamImport',
+  metadata: { name: p.destination.imageStream, namespace: p.destination.namespace },
+  spec: {
+    import: true,
+    images: [
+      {
+        from: { kind: 'DockerImage', name: p.from },
+        to: { name: p.destination.tag },
+        importPolicy: { insecure: p.insecure, scheduled: p.scheduled },
+        referencePolicy: { type: 'Source' },
+      },
+    ],
+  },
+});
+
+/** Marks the Build imported, only if nobody changed it since it was read (a duplicate event then re-reads it). */
+export const markImported = (p: ImportPlan): object => ({
+  metadata: {
+    ...(p.build.resourceVersion === undefined ? {} : { resourceVersion: p.build.resourceVersion }),
+    annotations: { [BUILD_ANNOTATIONS.imported]: 'true' },
+  },
+});
