@@ -1,7 +1,8 @@
-// What to do about one Build, as a pure function of its current state and the settings: import the image it pushed
-// to Quay into the destination ImageStream tag, by digest, once — or nothing. QBO imported on every event of every
-// annotated Build, historical, failed and unfinished ones included (B5; ../shared/qbo-compat.md §2.7).
+// What to do about one Build, as a pure function of its current state: import the image it pushed to Quay into
+// the destination ImageStream tag, by digest, once — or nothing. QBO imported on every event of every annotated
+// Build, historical, failed and unfinished ones included (B5; ../shared/qbo-compat.md §2.7).
 import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
 import { badEvent, type SyncError } from '../../shared/errors.js';
 import { BUILD_ANNOTATIONS } from '../../shared/names.js';
 import type { Settings } from '../../shared/settings/quay-integration.js';
@@ -25,8 +26,6 @@ export interface ImportPlan {
   readonly destination: Destination;
   /** `<host>/<org>/<imagestream>@<digest>`: the very image the build pushed, whatever the tag points to now. */
   readonly from: string;
-  readonly insecure: boolean;
-  readonly scheduled: boolean;
 }
 
 export type BuildPlan = { readonly _tag: 'Ignore'; readonly reason: string } | ImportPlan;
@@ -38,10 +37,10 @@ const ignore = (reason: string): E.Either<SyncError, BuildPlan> => E.right({ _ta
 // OCI image-spec descriptor digest grammar: algorithm ":" encoded.
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
+/** Settings are not an input: most events are ignored, and those must not cost a read of the QuayIntegration. */
 export const plan = (
   ref: { readonly namespace: string; readonly name: string },
   build: Build,
-  settings: ImportSettings,
 ): E.Either<SyncError, BuildPlan> => {
   const annotations = annotationsOf(build);
   const destination = annotations[BUILD_ANNOTATIONS.destination];
@@ -89,13 +88,11 @@ export const plan = (
     build: { namespace: ref.namespace, name: ref.name, resourceVersion: build.metadata.resourceVersion },
     destination: parsed.right,
     from: `${repositoryOf(to.name)}@${digest}`,
-    insecure: settings.insecureRegistry,
-    scheduled: settings.scheduledImageStreamImport,
   });
 };
 
 /** The ImageStreamImport (image.openshift.io/v1) that carries out a plan. */
-export const imageStreamImport = (p: ImportPlan): object => ({
+export const imageStreamImport = (p: ImportPlan, s: ImportSettings): object => ({
   apiVersion: 'image.openshift.io/v1',
   kind: 'ImageStreamImport',
   metadata: { name: p.destination.imageStream, namespace: p.destination.namespace },
@@ -105,7 +102,7 @@ export const imageStreamImport = (p: ImportPlan): object => ({
       {
         from: { kind: 'DockerImage', name: p.from },
         to: { name: p.destination.tag },
-        importPolicy: { insecure: p.insecure, scheduled: p.scheduled },
+        importPolicy: { insecure: s.insecureRegistry, scheduled: s.scheduledImageStreamImport },
         referencePolicy: { type: 'Source' },
       },
     ],
@@ -119,3 +116,50 @@ export const markImported = (p: ImportPlan): object => ({
     annotations: { [BUILD_ANNOTATIONS.imported]: 'true' },
   },
 });
+
+const nullable = <C extends t.Mixed>(codec: C) => t.union([codec, t.null]);
+
+const ImportStatus = t.partial({ status: t.string, reason: t.string, message: t.string, code: t.number });
+const ImportAnswer = t.partial({
+  status: nullable(
+    t.partial({
+      images: nullable(
+        t.readonlyArray(
+          t.partial({
+            tag: t.string,
+            status: ImportStatus,
+            image: nullable(
+              t.partial({ metadata: t.partial({ name: t.string }), dockerImageReference: t.string }),
+            ),
+          }),
+        ),
+      ),
+    }),
+  ),
+});
+
+/**
+ * What the import did, from the ImageStreamImport the API server answered the POST with (on OpenShift the import
+ * runs inside the request and the answer carries its status; nothing is stored). A failure is retried: its usual
+ * causes (Quay down, the robot Secret not there yet, a replica not having the manifest yet) pass.
+ */
+export const importOutcome = (
+  p: ImportPlan,
+  answer: unknown,
+): E.Either<SyncError, { readonly image: string }> => {
+  const where = `ImageStreamImport ${p.destination.namespace}/${p.destination.imageStream} of ${p.from}`;
+  const decoded = ImportAnswer.decode(answer);
+  const first = E.isRight(decoded) ? decoded.right.status?.images?.[0] : undefined;
+  if (first?.status?.status === undefined)
+    return E.left({
+      _tag: 'KubeResponseInvalid',
+      message: `${where}: the answer reports no status for the image`,
+    });
+  if (first.status.status !== 'Success')
+    return E.left({
+      _tag: 'KubeUnavailable',
+      status: undefined,
+      message: `${where} failed: ${first.status.reason ?? first.status.status}: ${first.status.message ?? 'no message'}`,
+    });
+  return E.right({ image: first.image?.dockerImageReference ?? p.from });
+};

@@ -10,7 +10,6 @@ import { imageStreamImport, markImported, plan, type ImportPlan } from '../../..
 
 const DIGEST = 'sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945';
 const ref = { namespace: 'team-a', name: 'app-1' };
-const settings = { insecureRegistry: false, scheduledImageStreamImport: false };
 
 const completed = (
   o: {
@@ -48,21 +47,21 @@ const completed = (
   return decoded.right;
 };
 
-const importPlan = (b: Build, s = settings): ImportPlan => {
-  const p = plan(ref, b, s);
+const importPlan = (b: Build): ImportPlan => {
+  const p = plan(ref, b);
   if (E.isLeft(p) || p.right._tag !== 'Import')
     throw new Error(`expected an import, got ${JSON.stringify(p)}`);
   return p.right;
 };
 
 const ignoredBecause = (b: Build): string => {
-  const p = plan(ref, b, settings);
+  const p = plan(ref, b);
   if (E.isLeft(p) || p.right._tag !== 'Ignore') throw new Error(`expected Ignore, got ${JSON.stringify(p)}`);
   return p.right.reason;
 };
 
 const errorOf = (b: Build): string => {
-  const p = plan(ref, b, settings);
+  const p = plan(ref, b);
   if (E.isRight(p)) throw new Error(`expected an error, got ${JSON.stringify(p.right)}`);
   expect(p.left._tag).to.equal('BadEvent');
   return (p.left as { message: string }).message;
@@ -76,14 +75,12 @@ describe('build step: plan', () => {
       build: { namespace: 'team-a', name: 'app-1', resourceVersion: '4711' },
       destination: { namespace: 'team-a', imageStream: 'app', tag: 'v1' },
       from: `quay.example.com:8443/openshift_team-a/app@${DIGEST}`,
-      insecure: false,
-      scheduled: false,
     });
   });
 
   it('builds the ImageStreamImport QBO makes, but from the digest, with the QuayIntegration policy', () => {
-    const p = importPlan(completed(), { insecureRegistry: true, scheduledImageStreamImport: true });
-    expect(imageStreamImport(p)).to.deep.equal({
+    const p = importPlan(completed());
+    expect(imageStreamImport(p, { insecureRegistry: true, scheduledImageStreamImport: true })).to.deep.equal({
       apiVersion: 'image.openshift.io/v1',
       kind: 'ImageStreamImport',
       metadata: { name: 'app', namespace: 'team-a' },
