@@ -1,0 +1,42 @@
+// ImageStream step: decode → re-read the ImageStream and its Namespace → plan → apply → answer.
+import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import * as O from 'fp-ts/lib/Option.js';
+import { badEvent } from '../../shared/errors.js';
+import { decodeObjectEvent } from '../../shared/events/envelope.js';
+import { ImageStream, Namespace } from '../../shared/kube/objects.js';
+import { Resources } from '../../shared/kube/resources.js';
+import type { StepEnv } from '../../shared/runtime/env.js';
+import type { Step } from '../../shared/runtime/handler.js';
+import { reRead } from '../../shared/runtime/observe.js';
+import { applyImageStreamPlan } from './apply.js';
+import { planImageStream } from './plan.js';
+
+export const decodeImageStreamEvent = decodeObjectEvent([
+  { kind: 'ImageStream', group: 'image.openshift.io', codec: ImageStream },
+]);
+
+export const imageStreamStep: Step<StepEnv> = {
+  name: 'image-stream',
+  run: (ce) =>
+    pipe(
+      RTE.fromEither(decodeImageStreamEvent(ce)),
+      RTE.flatMap((event) =>
+        event.namespace === undefined
+          ? RTE.left(badEvent('an ImageStream event without a namespace'))
+          : RTE.right({ event, namespace: event.namespace }),
+      ),
+      RTE.bind('configured', () => (env: StepEnv) => env.settings.configured()),
+      RTE.bind('current', ({ event, namespace }) =>
+        reRead(ImageStream, { type: Resources.ImageStream, namespace, name: event.name }),
+      ),
+      RTE.bind('ns', ({ namespace }) => reRead(Namespace, { type: Resources.Namespace, name: namespace })),
+      RTE.flatMap(({ event, namespace, configured, current, ns }) => (env: StepEnv) => {
+        const plan = planImageStream(
+          { namespaceName: namespace, name: event.name, current, namespace: ns, action: event.action },
+          configured.settings,
+        );
+        return applyImageStreamPlan(plan)({ kube: env.kube, quay: O.some(configured.quay) });
+      }),
+    ),
+};

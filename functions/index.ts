@@ -1,0 +1,45 @@
+// The one entry of the function image (func.yaml): faas-js-runtime loads this module, calls `init` before it
+// listens, then `handle(context, event)` per request. QUAY_BRIDGE_STEP picks the step; only that step's modules
+// are imported (dynamically), and `init` builds them before the first request, so cold start pays for one step.
+import type { HttpAnswer, InvocationContext } from '../shared/runtime/handler.js';
+
+type Handler = (context: InvocationContext, event?: unknown) => Promise<HttpAnswer>;
+
+const steps = {
+  namespace: async () => (await import('./namespace/handle.js')).namespaceStep,
+  'service-account': async () => (await import('./service-account/handle.js')).serviceAccountStep,
+  'image-stream': async () => (await import('./image-stream/handle.js')).imageStreamStep,
+  resync: async () => (await import('./resync/handle.js')).resyncStep,
+  build: async () => (await import('./build/handle.js')).buildStep,
+} as const;
+
+export type StepName = keyof typeof steps;
+
+export const isStepName = (s: string | undefined): s is StepName =>
+  s !== undefined && Object.hasOwn(steps, s);
+
+/** The handler of one step with the production environment. */
+export const loadHandler = async (name: string | undefined): Promise<Handler> => {
+  if (!isStepName(name))
+    throw new Error(
+      `QUAY_BRIDGE_STEP must be one of ${Object.keys(steps).join(', ')}, not ${JSON.stringify(name)}`,
+    );
+  const [{ makeHandler }, { productionEnv }, step] = await Promise.all([
+    import('../shared/runtime/handler.js'),
+    import('../shared/wiring.js'),
+    steps[name](),
+  ]);
+  const env = await productionEnv();
+  return makeHandler(step, () => Promise.resolve(env));
+};
+
+let loaded: Promise<Handler> | undefined;
+const handler = (): Promise<Handler> => (loaded ??= loadHandler(process.env.QUAY_BRIDGE_STEP));
+
+/** Called by faas-js-runtime before the server listens: a misconfigured step fails the start, visibly. */
+export const init = async (): Promise<void> => {
+  await handler();
+};
+
+export const handle = async (context: InvocationContext, event?: unknown): Promise<HttpAnswer> =>
+  (await handler())(context, event);

@@ -1,0 +1,245 @@
+// The resync's effects: every namespace reconciled with the same plans and effects as the per-event steps (a
+// namespace's organization view is read once, in two calls, and shared by its ServiceAccounts), then the orphan
+// sweep. One object's failure is counted and reported, never stops the others (QBO's B12).
+import * as E from 'fp-ts/lib/Either.js';
+import * as O from 'fp-ts/lib/Option.js';
+import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
+import * as T from 'fp-ts/lib/Task.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { describeError, type SyncError } from '../../shared/errors.js';
+import { getOptional, listDecoded } from '../../shared/kube/client.js';
+import { ImageStream, Namespace, ServiceAccount } from '../../shared/kube/objects.js';
+import { Resources } from '../../shared/kube/resources.js';
+import type { Change } from '../../shared/quay/types.js';
+import { traverseLimited } from '../../shared/runtime/concurrency.js';
+import type { WorkEnv } from '../../shared/runtime/work.js';
+import type { Configured } from '../../shared/settings/load.js';
+import { reconcileRepository } from '../image-stream/apply.js';
+import { planImageStream } from '../image-stream/plan.js';
+import { applyNamespacePlan, setFinalizers } from '../namespace/apply.js';
+import { ourFinalizers, planNamespace } from '../namespace/plan.js';
+import { orgViewFor, reconcileRobot } from '../service-account/apply.js';
+import { planServiceAccount } from '../service-account/plan.js';
+import {
+  addTallies,
+  emptyTally,
+  groupByNamespace,
+  orphanCandidates,
+  type NamespaceWork,
+  type Tally,
+} from './plan.js';
+
+type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
+
+const one = (
+  what: 'namespaces' | 'serviceAccounts' | 'imageStreams',
+  label: string,
+  result: E.Either<SyncError, readonly (Change | 'ignored')[]>,
+): Tally => {
+  if (E.isRight(result))
+    return {
+      ...emptyTally,
+      [what]: 1,
+      changed: result.right.some((c) => c !== 'unchanged' && c !== 'ignored') ? 1 : 0,
+    };
+  if (result.left._tag === 'InvalidName') return { ...emptyTally, refused: 1 };
+  return { ...emptyTally, [what]: 1, failed: 1, failures: [`${label}: ${describeError(result.left)}`] };
+};
+
+const run =
+  <A>(env: WorkEnv, effect: Effect<A>): T.Task<E.Either<SyncError, A>> =>
+  () =>
+    effect(env)();
+
+const reconcileNamespace =
+  (env: WorkEnv, configured: Configured) =>
+  (work: NamespaceWork): T.Task<Tally> =>
+  async () => {
+    const { settings } = configured;
+    const name = work.namespace.metadata.name;
+    const plan = planNamespace(
+      { name, current: O.some(work.namespace), action: undefined },
+      E.right(settings),
+    );
+    if (plan._tag === 'Ignore') return emptyTally;
+    if (plan._tag !== 'Provision') {
+      const result = await run(env, applyNamespacePlan(plan))();
+      return one(
+        'namespaces',
+        `namespace ${name}`,
+        pipe(
+          result,
+          E.map((r) => [r.outcome]),
+        ),
+      );
+    }
+    const viewed = await run(
+      env,
+      orgViewFor(plan.namespace, plan.org, plan.addFinalizer || plan.dropLegacyFinalizer),
+    )();
+    let tally = one(
+      'namespaces',
+      `namespace ${name}`,
+      pipe(
+        viewed,
+        E.map((v) => [v.org]),
+      ),
+    );
+    if (E.isLeft(viewed)) return tally;
+    const view = viewed.right.view;
+    const robots = new Set(view.robots.keys());
+    for (const sa of work.serviceAccounts) {
+      const saPlan = planServiceAccount(
+        {
+          namespaceName: name,
+          name: sa.metadata.name,
+          serviceAccount: O.some(sa),
+          namespace: O.some(work.namespace),
+        },
+        settings,
+      );
+      if (saPlan._tag === 'Ignore') continue;
+      if (saPlan._tag === 'Refuse') {
+        tally = addTallies(tally, { ...emptyTally, refused: 1 });
+        continue;
+      }
+      const result = await run(env, reconcileRobot(saPlan.target, view, false))();
+      if (E.isRight(result)) robots.add(result.right.robot.name);
+      tally = addTallies(
+        tally,
+        one(
+          'serviceAccounts',
+          `ServiceAccount ${name}/${sa.metadata.name}`,
+          pipe(
+            result,
+            E.map((r) => [r.changes.robot, r.changes.defaultPermission, r.changes.secret, r.changes.link]),
+          ),
+        ),
+      );
+    }
+    for (const is of work.imageStreams) {
+      const isPlan = planImageStream(
+        {
+          namespaceName: name,
+          name: is.metadata.name,
+          current: O.some(is),
+          namespace: O.some(work.namespace),
+          action: undefined,
+        },
+        settings,
+      );
+      if (isPlan._tag === 'Ignore' || isPlan._tag === 'DeleteRepository') continue;
+      if (isPlan._tag === 'Refuse') {
+        tally = addTallies(tally, { ...emptyTally, refused: 1 });
+        continue;
+      }
+      const result = await run(
+        env,
+        reconcileRepository({ ...isPlan.target, finalizerNeeded: false }, robots),
+      )();
+      tally = addTallies(
+        tally,
+        one(
+          'imageStreams',
+          `ImageStream ${name}/${is.metadata.name}`,
+          pipe(
+            result,
+            E.map((c) => [c]),
+          ),
+        ),
+      );
+    }
+    return tally;
+  };
+
+/** Organizations of this cluster whose namespace is gone (confirmed by a 404 on the namespace itself). */
+const sweep =
+  (env: WorkEnv, configured: Configured, namespaces: ReadonlySet<string>): T.Task<Tally> =>
+  async () => {
+    const quay = configured.quay;
+    const user = await quay.currentUser()();
+    if (E.isLeft(user))
+      return { ...emptyTally, failed: 1, failures: [`orphan sweep: ${describeError(user.left)}`] };
+    let tally = emptyTally;
+    for (const c of orphanCandidates(
+      configured.settings.organizationPrefix,
+      user.right.organizations,
+      namespaces,
+    )) {
+      const result = await pipe(
+        getOptional(env.kube, Namespace, { type: Resources.Namespace, name: c.namespace }),
+        TE.mapLeft((e): SyncError => e),
+        TE.flatMap((ns) =>
+          O.isSome(ns) ? TE.right<SyncError, Change>('unchanged') : quay.deleteOrganization(c.org),
+        ),
+      )();
+      if (E.isLeft(result))
+        tally = addTallies(tally, {
+          ...emptyTally,
+          failed: 1,
+          failures: [`orphan organization ${c.org}: ${describeError(result.left)}`],
+        });
+      else if (result.right === 'deleted') tally = addTallies(tally, { ...emptyTally, swept: 1 });
+    }
+    return tally;
+  };
+
+export const reconcileAll =
+  (configured: Configured, concurrency: number): RTE.ReaderTaskEither<WorkEnv, SyncError, Tally> =>
+  (env) =>
+    pipe(
+      TE.Do,
+      TE.bind('namespaces', () => listDecoded(env.kube, Namespace, Resources.Namespace)),
+      TE.bind('serviceAccounts', () => listDecoded(env.kube, ServiceAccount, Resources.ServiceAccount)),
+      TE.bind('imageStreams', () => listDecoded(env.kube, ImageStream, Resources.ImageStream)),
+      TE.mapLeft((e): SyncError => e),
+      TE.flatMap(({ namespaces, serviceAccounts, imageStreams }) =>
+        TE.fromTask(
+          pipe(
+            groupByNamespace(namespaces, serviceAccounts, imageStreams),
+            traverseLimited(concurrency, reconcileNamespace(env, configured)),
+            T.flatMap((tallies) =>
+              pipe(
+                sweep(env, configured, new Set(namespaces.map((n) => n.metadata.name))),
+                T.map((swept) => [...tallies, swept].reduce(addTallies, emptyTally)),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+
+/**
+ * No QuayIntegration at all (deleted: an uninstall, or a re-creation under way): nothing can be deleted in Quay,
+ * and no namespace may hang in Terminating on our finalizer, so every finalizer of ours is released (B4).
+ * Organizations are left; a QuayIntegration created later sweeps those whose namespace is gone.
+ */
+export const releaseAll: RTE.ReaderTaskEither<WorkEnv, SyncError, Tally> = (env) =>
+  pipe(
+    listDecoded(env.kube, Namespace, Resources.Namespace),
+    TE.mapLeft((e): SyncError => e),
+    TE.flatMap((namespaces) =>
+      TE.fromTask(
+        pipe(
+          namespaces.filter((ns) => ourFinalizers(ns).length > 0),
+          traverseLimited(4, (ns) =>
+            pipe(
+              run(env, setFinalizers(ns, 'release')),
+              T.map((r) =>
+                one(
+                  'namespaces',
+                  `namespace ${ns.metadata.name}`,
+                  pipe(
+                    r,
+                    E.map((u) => [u === 'updated' ? 'updated' : 'unchanged'] as const),
+                  ),
+                ),
+              ),
+            ),
+          ),
+          T.map((ts) => ts.reduce(addTallies, emptyTally)),
+        ),
+      ),
+    ),
+  );

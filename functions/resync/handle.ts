@@ -1,0 +1,101 @@
+// Resync step, driven by a PingSource and by QuayIntegration events: read the settings afresh, reconcile every
+// Namespace, ServiceAccount and ImageStream, sweep orphaned organizations, and write the QuayIntegration's status.
+// It answers 2xx once a pass is done, even if some objects failed: those are counted in the Ready condition and
+// the next pass retries them; a broker retry would only repeat the whole pass.
+import * as E from 'fp-ts/lib/Either.js';
+import * as O from 'fp-ts/lib/Option.js';
+import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import * as t from 'io-ts';
+import type { SyncError } from '../../shared/errors.js';
+import { decodeEnvelope, decodeObjectEvent } from '../../shared/events/envelope.js';
+import type { StepEnv } from '../../shared/runtime/env.js';
+import type { Step, StepResult } from '../../shared/runtime/handler.js';
+import { writeConditions } from '../../shared/settings/conditions.js';
+import { configuredOf, type SettingsReport } from '../../shared/settings/load.js';
+import { reconcileAll, releaseAll } from './apply.js';
+import { isStatusOnlyChange, type Tally } from './plan.js';
+
+const decodeQuayIntegrationEvent = decodeObjectEvent([
+  {
+    kind: 'QuayIntegration',
+    group: 'quay.redhat.com',
+    codec: t.type({ metadata: t.type({ name: t.string }) }),
+  },
+]);
+
+const summary = (t: Tally): Record<string, unknown> => ({ ...t });
+
+const withConditions =
+  (report: SettingsReport, tally: Tally | undefined): RTE.ReaderTaskEither<StepEnv, never, number | string> =>
+  (env) =>
+    pipe(
+      writeConditions(
+        env.kube,
+        report,
+        tally === undefined
+          ? undefined
+          : {
+              objects: tally.namespaces + tally.serviceAccounts + tally.imageStreams,
+              failed: tally.failed,
+              failures: tally.failures,
+            },
+        env.now(),
+      ),
+      TE.orElse((e) => TE.right<never, number | string>(`status not written: ${e.message}`)),
+    );
+
+export const resyncStep: Step<StepEnv> = {
+  name: 'resync',
+  run: (ce) =>
+    pipe(
+      RTE.fromEither(decodeEnvelope(ce)),
+      RTE.flatMap((): RTE.ReaderTaskEither<StepEnv, SyncError, StepResult> => {
+        const qiEvent = decodeQuayIntegrationEvent(ce);
+        if (E.isRight(qiEvent) && isStatusOnlyChange(qiEvent.right))
+          return RTE.right({ outcome: 'ignored', reason: 'a status-only change of the QuayIntegration' });
+        return pipe(
+          (env: StepEnv) =>
+            pipe(
+              env.settings.report({ fresh: true }),
+              TE.mapLeft((e): SyncError => e),
+            ),
+          RTE.flatMap((report) => (env: StepEnv): TE.TaskEither<SyncError, StepResult> => {
+            const work = { kube: env.kube, quay: O.none };
+            if (report.state._tag === 'NoIntegration')
+              return pipe(
+                releaseAll(work),
+                TE.map((tally) => ({
+                  outcome: tally.changed > 0 ? ('updated' as const) : ('unchanged' as const),
+                  reason: 'no QuayIntegration: every namespace finalizer of ours released, nothing deleted',
+                  details: summary(tally),
+                })),
+              );
+            const configured = configuredOf(report);
+            if (E.isLeft(configured))
+              return pipe(
+                withConditions(report, undefined)(env),
+                TE.flatMap(() => TE.left(configured.left)),
+              );
+            return pipe(
+              reconcileAll(
+                configured.right,
+                env.resyncConcurrency,
+              )({ kube: env.kube, quay: O.some(configured.right.quay) }),
+              TE.flatMap((tally) =>
+                pipe(
+                  withConditions(report, tally)(env),
+                  TE.map((written): StepResult => ({
+                    outcome: tally.changed + tally.swept > 0 ? 'updated' : 'unchanged',
+                    reason: `${tally.namespaces} namespaces, ${tally.serviceAccounts} ServiceAccounts, ${tally.imageStreams} ImageStreams reconciled; ${tally.failed} failed`,
+                    details: { ...summary(tally), conditions: written },
+                  })),
+                ),
+              ),
+            );
+          }),
+        );
+      }),
+    ),
+};

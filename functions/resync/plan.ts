@@ -1,0 +1,101 @@
+// The pure half of the resync: group what the API server listed by namespace, find the organizations whose
+// namespace is gone, and decide whether a QuayIntegration event is worth a resync at all.
+import * as O from 'fp-ts/lib/Option.js';
+import type { ObjectEvent } from '../../shared/events/envelope.js';
+import type { ImageStream, Namespace, ServiceAccount } from '../../shared/kube/objects.js';
+import { namespaceOfOrganization } from '../../shared/names.js';
+
+export interface NamespaceWork {
+  readonly namespace: Namespace;
+  readonly serviceAccounts: readonly ServiceAccount[];
+  readonly imageStreams: readonly ImageStream[];
+}
+
+export const groupByNamespace = (
+  namespaces: readonly Namespace[],
+  serviceAccounts: readonly ServiceAccount[],
+  imageStreams: readonly ImageStream[],
+): readonly NamespaceWork[] => {
+  const byNs = <A extends { readonly metadata: { readonly namespace: string } }>(items: readonly A[]) => {
+    const m = new Map<string, A[]>();
+    for (const i of items) m.set(i.metadata.namespace, [...(m.get(i.metadata.namespace) ?? []), i]);
+    return m;
+  };
+  const sas = byNs(serviceAccounts);
+  const iss = byNs(imageStreams);
+  return [...namespaces]
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+    .map((namespace) => ({
+      namespace,
+      serviceAccounts: sas.get(namespace.metadata.name) ?? [],
+      imageStreams: iss.get(namespace.metadata.name) ?? [],
+    }));
+};
+
+/**
+ * Organizations of this cluster (by prefix) whose namespace is not in the list. Each is confirmed with a GET of the
+ * namespace before deletion; one without this cluster's prefix is never a candidate.
+ */
+export const orphanCandidates = (
+  prefix: string,
+  organizations: readonly string[],
+  namespaces: ReadonlySet<string>,
+): readonly { readonly org: string; readonly namespace: string }[] =>
+  organizations.flatMap((org) => {
+    const namespace = namespaceOfOrganization(prefix, org);
+    return namespace !== undefined && !namespaces.has(namespace) ? [{ org, namespace }] : [];
+  });
+
+interface QuayIntegrationLike {
+  readonly metadata?: { readonly generation?: number };
+  readonly status?: { readonly conditions?: readonly { readonly observedGeneration?: number }[] };
+}
+
+/**
+ * A QuayIntegration update whose conditions already observed its generation is the bridge's own status write (or a
+ * label change): resyncing for it would only loop. Every other event (add, delete, spec change, Ping) resyncs.
+ */
+export const isStatusOnlyChange = (event: ObjectEvent<unknown>): boolean => {
+  if (event.kind !== 'QuayIntegration' || event.action !== 'update' || O.isNone(event.object)) return false;
+  const qi = event.object.value as QuayIntegrationLike;
+  const generation = qi.metadata?.generation;
+  const conditions = qi.status?.conditions ?? [];
+  return (
+    generation !== undefined &&
+    conditions.length > 0 &&
+    conditions.every((c) => c.observedGeneration === generation)
+  );
+};
+
+export interface Tally {
+  readonly namespaces: number;
+  readonly serviceAccounts: number;
+  readonly imageStreams: number;
+  readonly changed: number;
+  readonly failed: number;
+  readonly refused: number;
+  readonly swept: number;
+  readonly failures: readonly string[];
+}
+
+export const emptyTally: Tally = {
+  namespaces: 0,
+  serviceAccounts: 0,
+  imageStreams: 0,
+  changed: 0,
+  failed: 0,
+  refused: 0,
+  swept: 0,
+  failures: [],
+};
+
+export const addTallies = (a: Tally, b: Tally): Tally => ({
+  namespaces: a.namespaces + b.namespaces,
+  serviceAccounts: a.serviceAccounts + b.serviceAccounts,
+  imageStreams: a.imageStreams + b.imageStreams,
+  changed: a.changed + b.changed,
+  failed: a.failed + b.failed,
+  refused: a.refused + b.refused,
+  swept: a.swept + b.swept,
+  failures: [...a.failures, ...b.failures].slice(0, 5),
+});

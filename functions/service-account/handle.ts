@@ -1,0 +1,91 @@
+// ServiceAccount step: decode → re-read the ServiceAccount and its Namespace → plan → apply → answer.
+// It also takes events about robot Secrets (by a Reference-mode ApiServerSource on Secrets labelled
+// app.kubernetes.io/managed-by=quay-bridge, which carries no Secret data), so that a Secret deleted or edited by
+// hand is restored at once rather than at the next resync.
+import * as O from 'fp-ts/lib/Option.js';
+import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { badEvent, type SyncError } from '../../shared/errors.js';
+import { decodeObjectEvent } from '../../shared/events/envelope.js';
+import { KubeObject, Namespace, ServiceAccount } from '../../shared/kube/objects.js';
+import { Resources } from '../../shared/kube/resources.js';
+import type { StepEnv } from '../../shared/runtime/env.js';
+import type { Step, StepResult } from '../../shared/runtime/handler.js';
+import { reRead } from '../../shared/runtime/observe.js';
+import { strongest } from '../../shared/runtime/work.js';
+import { orgViewFor, reconcileRobot } from './apply.js';
+import { planServiceAccount, serviceAccountOfSecret } from './plan.js';
+
+export const decodeServiceAccountEvent = decodeObjectEvent<unknown>([
+  { kind: 'ServiceAccount', group: '', codec: ServiceAccount },
+  { kind: 'Secret', group: '', codec: KubeObject },
+]);
+
+export const serviceAccountStep: Step<StepEnv> = {
+  name: 'service-account',
+  run: (ce) =>
+    pipe(
+      RTE.fromEither(decodeServiceAccountEvent(ce)),
+      RTE.flatMap((event) =>
+        event.namespace === undefined
+          ? RTE.left(badEvent(`a ${event.kind} event without a namespace`))
+          : RTE.right({ event, namespace: event.namespace }),
+      ),
+      RTE.bind('configured', () => (env: StepEnv) => env.settings.configured()),
+      RTE.flatMap(
+        ({ event, namespace, configured }): RTE.ReaderTaskEither<StepEnv, SyncError, StepResult> => {
+          const name =
+            event.kind === 'Secret' ? serviceAccountOfSecret(event.name, configured.settings) : event.name;
+          if (name === undefined)
+            return RTE.right({
+              outcome: 'ignored',
+              reason: `Secret ${namespace}/${event.name} is not a robot Secret`,
+            });
+          return pipe(
+            RTE.Do,
+            RTE.bind('sa', () => reRead(ServiceAccount, { type: Resources.ServiceAccount, namespace, name })),
+            RTE.bind('ns', () => reRead(Namespace, { type: Resources.Namespace, name: namespace })),
+            RTE.flatMap(({ sa, ns }) => (env: StepEnv) => {
+              const plan = planServiceAccount(
+                { namespaceName: namespace, name, serviceAccount: sa, namespace: ns },
+                configured.settings,
+              );
+              const work = { kube: env.kube, quay: O.some(configured.quay) };
+              switch (plan._tag) {
+                case 'Ignore':
+                  return RTE.right<StepEnv, SyncError, StepResult>({
+                    outcome: 'ignored',
+                    reason: plan.reason,
+                  })(env);
+                case 'Refuse':
+                  return RTE.left<StepEnv, SyncError, StepResult>({
+                    _tag: 'InvalidName',
+                    message: plan.message,
+                  })(env);
+                case 'Reconcile':
+                  return pipe(
+                    orgViewFor(plan.target.namespace, plan.target.org, plan.target.finalizerNeeded),
+                    RTE.flatMap(({ view, org }) =>
+                      pipe(
+                        reconcileRobot(plan.target, view, true),
+                        RTE.map((r): StepResult => ({
+                          outcome: strongest([
+                            r.changes.robot,
+                            r.changes.secret,
+                            r.changes.defaultPermission,
+                            r.changes.link,
+                            org,
+                          ]),
+                          reason: `robot ${plan.target.robotName}, Secret ${plan.target.secretName}`,
+                          details: { organization: org, ...r.changes },
+                        })),
+                      ),
+                    ),
+                  )(work);
+              }
+            }),
+          );
+        },
+      ),
+    ),
+};

@@ -1,0 +1,250 @@
+// What a managed ServiceAccount needs, decided purely: is it in scope (plan the scope), does its robot exist, is
+// there exactly one default permission with the right role (B9), is its Secret what it should be, is it linked.
+import * as E from 'fp-ts/lib/Either.js';
+import * as O from 'fp-ts/lib/Option.js';
+import type { Namespace, Secret, ServiceAccount } from '../../shared/kube/objects.js';
+import {
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  quayNameProblem,
+  robotName,
+  robotSecretName,
+  robotShortname,
+  type RobotRole,
+} from '../../shared/names.js';
+import type { Prototype, Robot } from '../../shared/quay/types.js';
+import type { Settings } from '../../shared/settings/quay-integration.js';
+import { planNamespace } from '../namespace/plan.js';
+
+export const DOCKERCONFIG_TYPE = 'kubernetes.io/dockerconfigjson';
+export const DOCKERCONFIG_KEY = '.dockerconfigjson';
+
+export interface RobotTarget {
+  readonly namespace: Namespace;
+  readonly serviceAccount: ServiceAccount;
+  readonly org: string;
+  readonly shortname: string;
+  readonly robotName: string;
+  readonly role: RobotRole;
+  readonly secretName: string;
+  readonly registryHost: string;
+  /** The namespace still lacks our finalizer (or has only the legacy one). */
+  readonly finalizerNeeded: boolean;
+}
+
+export type ServiceAccountPlan =
+  | { readonly _tag: 'Ignore'; readonly reason: string }
+  | { readonly _tag: 'Refuse'; readonly message: string }
+  | { readonly _tag: 'Reconcile'; readonly target: RobotTarget };
+
+export interface ServiceAccountObservation {
+  readonly namespaceName: string;
+  readonly name: string;
+  readonly serviceAccount: O.Option<ServiceAccount>;
+  readonly namespace: O.Option<Namespace>;
+}
+
+export const planServiceAccount = (
+  observed: ServiceAccountObservation,
+  settings: Settings,
+): ServiceAccountPlan => {
+  const { namespaceName, name } = observed;
+  const role = settings.robotRoles.get(name);
+  if (role === undefined) return { _tag: 'Ignore', reason: `ServiceAccount ${name} gets no robot` };
+  if (O.isNone(observed.serviceAccount))
+    return {
+      _tag: 'Ignore',
+      reason: `ServiceAccount ${namespaceName}/${name} no longer exists (its Secret is garbage-collected with it)`,
+    };
+  const sa = observed.serviceAccount.value;
+  if (sa.metadata.deletionTimestamp !== undefined)
+    return { _tag: 'Ignore', reason: `ServiceAccount ${namespaceName}/${name} is being deleted` };
+  const nsPlan = planNamespace(
+    { name: namespaceName, current: observed.namespace, action: undefined },
+    E.right(settings),
+  );
+  switch (nsPlan._tag) {
+    case 'Ignore':
+      return nsPlan;
+    case 'Refuse':
+      return { _tag: 'Refuse', message: nsPlan.message };
+    case 'Finalize':
+    case 'Release':
+    case 'DeleteOrganization':
+      return { _tag: 'Ignore', reason: `namespace ${namespaceName} is being deleted or left scope` };
+    case 'Provision': {
+      const shortname = robotShortname(name);
+      const full = robotName(nsPlan.org, name);
+      const problem =
+        quayNameProblem(shortname) ??
+        (full.length > 255 ? 'the robot name is over 255 characters' : undefined);
+      if (problem !== undefined)
+        return {
+          _tag: 'Refuse',
+          message: `ServiceAccount ${namespaceName}/${name} cannot have a Quay robot "${full}": ${problem}`,
+        };
+      return {
+        _tag: 'Reconcile',
+        target: {
+          namespace: nsPlan.namespace,
+          serviceAccount: sa,
+          org: nsPlan.org,
+          shortname,
+          robotName: full,
+          role,
+          secretName: robotSecretName(name, settings.clusterID),
+          registryHost: settings.quay.registryHost,
+          finalizerNeeded: nsPlan.addFinalizer || nsPlan.dropLegacyFinalizer,
+        },
+      };
+    }
+  }
+};
+
+/** The ServiceAccount a robot Secret belongs to, from its name `<sa>-quay-<clusterID>`; undefined if not ours. */
+export const serviceAccountOfSecret = (secretName: string, settings: Settings): string | undefined => {
+  const suffix = robotSecretName('', settings.clusterID);
+  if (!secretName.endsWith(suffix)) return undefined;
+  const sa = secretName.slice(0, -suffix.length);
+  return sa !== '' && settings.robotRoles.has(sa) ? sa : undefined;
+};
+
+/** What Quay holds for one organization, read in two calls (robots with tokens, default permissions). */
+export interface OrgView {
+  readonly robots: ReadonlyMap<string, Robot>;
+  readonly prototypes: readonly Prototype[];
+}
+
+export const emptyOrgView: OrgView = { robots: new Map(), prototypes: [] };
+
+export const orgViewOf = (robots: readonly Robot[], prototypes: readonly Prototype[]): OrgView => ({
+  robots: new Map(robots.map((r) => [r.name, r])),
+  prototypes,
+});
+
+/** True unless there is exactly one organization-wide default permission for the robot, with the role (B9). */
+export const defaultPermissionNeedsFix = (
+  prototypes: readonly Prototype[],
+  robot: string,
+  role: RobotRole,
+): boolean => {
+  const mine = prototypes.filter(
+    (p) => p.delegate.kind === 'user' && p.delegate.name === robot && p.activatingUser === undefined,
+  );
+  return mine.length !== 1 || mine[0]?.role !== role;
+};
+
+// ---- the robot Secret ----
+
+export interface DesiredSecret {
+  readonly name: string;
+  readonly namespace: string;
+  /** The `.dockerconfigjson` document. */
+  readonly config: DockerConfig;
+  readonly owner: { readonly name: string; readonly uid: string };
+}
+
+export interface DockerConfig {
+  readonly auths: Readonly<
+    Record<string, { readonly auth: string; readonly username: string; readonly password: string }>
+  >;
+}
+
+/**
+ * QBO writes only `auth`; `username` and `password` are added, as `kubectl create secret docker-registry` does:
+ * readers of `auth` see the same, and tools that read only username/password work too.
+ */
+export const dockerConfig = (registryHost: string, robot: Robot): DockerConfig => ({
+  auths: {
+    [registryHost]: {
+      auth: Buffer.from(`${robot.name}:${robot.token}`).toString('base64'),
+      username: robot.name,
+      password: robot.token,
+    },
+  },
+});
+
+export const desiredSecret = (target: RobotTarget, robot: Robot): DesiredSecret => ({
+  name: target.secretName,
+  namespace: target.serviceAccount.metadata.namespace,
+  config: dockerConfig(target.registryHost, robot),
+  owner: { name: target.serviceAccount.metadata.name, uid: target.serviceAccount.metadata.uid ?? '' },
+});
+
+const canonical = (u: unknown): string =>
+  JSON.stringify(u, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
+  );
+
+const storedConfig = (secret: Secret): unknown => {
+  const raw = secret.data?.[DOCKERCONFIG_KEY];
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+};
+
+export type SecretPlan =
+  | { readonly _tag: 'Unchanged' }
+  /** Server-side apply: creates it, or restores our fields, keeping everyone else's labels and annotations (B10). */
+  | { readonly _tag: 'Apply'; readonly why: string }
+  /** The type of a Secret cannot change: delete it (with a uid precondition), then apply. */
+  | { readonly _tag: 'Replace'; readonly uid: string; readonly why: string };
+
+export const planSecret = (existing: O.Option<Secret>, desired: DesiredSecret): SecretPlan => {
+  if (O.isNone(existing)) return { _tag: 'Apply', why: 'missing' };
+  const s = existing.value;
+  if ((s.type ?? 'Opaque') !== DOCKERCONFIG_TYPE)
+    return { _tag: 'Replace', uid: s.metadata.uid ?? '', why: `type ${s.type ?? 'Opaque'}` };
+  if (canonical(storedConfig(s)) !== canonical(desired.config))
+    return { _tag: 'Apply', why: 'credentials differ' };
+  if (s.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE)
+    return { _tag: 'Apply', why: 'label missing' };
+  if (
+    !(s.metadata.ownerReferences ?? []).some(
+      (o) => o.kind === 'ServiceAccount' && o.uid === desired.owner.uid,
+    )
+  )
+    return { _tag: 'Apply', why: 'owner missing' };
+  return { _tag: 'Unchanged' };
+};
+
+/** The server-side apply configuration: only the fields quay-bridge owns. */
+export const secretApplyBody = (desired: DesiredSecret): object => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: {
+    name: desired.name,
+    namespace: desired.namespace,
+    labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+    ownerReferences: [
+      { apiVersion: 'v1', kind: 'ServiceAccount', name: desired.owner.name, uid: desired.owner.uid },
+    ],
+  },
+  type: DOCKERCONFIG_TYPE,
+  data: { [DOCKERCONFIG_KEY]: Buffer.from(JSON.stringify(desired.config)).toString('base64') },
+});
+
+// ---- linking the Secret to the ServiceAccount ----
+
+/**
+ * The merge patch that adds the Secret to `secrets` (mountable: OpenShift picks a build's push secret there, and
+ * QBO's webhook checks it) and `imagePullSecrets`, keeping every other entry as it is; none when both have it.
+ */
+export const planLinks = (sa: ServiceAccount, secretName: string): O.Option<Record<string, unknown>> => {
+  const secrets = sa.secrets ?? [];
+  const pulls = sa.imagePullSecrets ?? [];
+  const inSecrets = secrets.some((r) => r.name === secretName);
+  const inPulls = pulls.some((r) => r.name === secretName);
+  if (inSecrets && inPulls) return O.none;
+  return O.some({
+    ...(inSecrets ? {} : { secrets: [...secrets, { name: secretName }] }),
+    ...(inPulls ? {} : { imagePullSecrets: [...pulls, { name: secretName }] }),
+  });
+};

@@ -1,0 +1,55 @@
+// The production wiring, and the only module that reads process.env for the sync steps:
+//   KUBECONFIG                          optional; in the cluster the pod's ServiceAccount is used
+//   QUAY_BRIDGE_FIELD_MANAGER           field manager of every write, default quay-bridge
+//   QUAY_BRIDGE_SETTINGS_TTL_SECONDS    how long the QuayIntegration and its token are reused, default 10
+//   QUAY_BRIDGE_RESYNC_CONCURRENCY      namespaces the resync reconciles at once, default 4
+//   QUAY_BRIDGE_QUAY_TIMEOUT_SECONDS    per Quay request attempt, default the client's (10)
+// Heavy modules (client-node, got, the Quay client) are imported here, lazily, so that loading a step stays light.
+import { stdoutLogger } from './log.js';
+import { countCall } from './runtime/calls.js';
+import type { StepEnv } from './runtime/env.js';
+import { createSettingsSource } from './settings/load.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const positive = (env: Env, name: string, fallback: number): number => {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, not "${raw}"`);
+  return n;
+};
+
+export const productionEnv = async (env: Env = process.env): Promise<StepEnv> => {
+  const [{ KubeConfig }, { createKubeClient }, { createQuayClient }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('./kube/http.js'),
+    import('./quay/client.js'),
+  ]);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const kube = createKubeClient(kubeConfig, { fieldManager: env.QUAY_BRIDGE_FIELD_MANAGER ?? 'quay-bridge' });
+  const timeout = positive(env, 'QUAY_BRIDGE_QUAY_TIMEOUT_SECONDS', 0);
+  const settings = createSettingsSource({
+    kube,
+    ttlMs: positive(env, 'QUAY_BRIDGE_SETTINGS_TTL_SECONDS', 10) * 1000,
+    makeQuay: (p) =>
+      createQuayClient({
+        apiUrl: p.apiUrl,
+        token: p.token,
+        insecure: p.insecure,
+        ...(p.caBundle === undefined ? {} : { caBundle: p.caBundle }),
+        ...(timeout > 0 ? { timeoutMs: timeout * 1000 } : {}),
+        onRequest: () => {
+          countCall('quay');
+        },
+      }),
+  });
+  return {
+    kube,
+    settings,
+    log: stdoutLogger(),
+    now: () => new Date(),
+    resyncConcurrency: Math.max(1, Math.floor(positive(env, 'QUAY_BRIDGE_RESYNC_CONCURRENCY', 4))),
+  };
+};
