@@ -63,25 +63,26 @@ export const reconcileRepository = (
       RTE.fromTaskEither<SyncError, O.Option<ReadonlyMap<string, RobotRole>>, WorkEnv>(
         permissionsOf(quay, target.org, target.repo),
       ),
-      RTE.flatMap((found) =>
-        O.isSome(found)
-          ? RTE.right({ repo: 'unchanged', permissions: found.value })
-          : pipe(
-              createRepository(target, quay),
-              // Quay applies the organization's default permissions to a repository the token's user creates;
-              // reading them back tells which explicit grants are still needed.
-              RTE.flatMap((repo) =>
-                pipe(
-                  RTE.fromTaskEither<SyncError, O.Option<ReadonlyMap<string, RobotRole>>, WorkEnv>(
-                    permissionsOf(quay, target.org, target.repo),
+      RTE.flatMap(
+        (found): Effect<{ readonly repo: Change; readonly permissions: ReadonlyMap<string, RobotRole> }> =>
+          O.isSome(found)
+            ? RTE.right({ repo: 'unchanged', permissions: found.value })
+            : pipe(
+                createRepository(target, quay),
+                // Quay applies the organization's default permissions to a repository the token's user creates;
+                // reading them back tells which explicit grants are still needed.
+                RTE.flatMap((repo) =>
+                  pipe(
+                    RTE.fromTaskEither<SyncError, O.Option<ReadonlyMap<string, RobotRole>>, WorkEnv>(
+                      permissionsOf(quay, target.org, target.repo),
+                    ),
+                    RTE.map((p) => ({
+                      repo,
+                      permissions: O.getOrElse((): ReadonlyMap<string, RobotRole> => new Map())(p),
+                    })),
                   ),
-                  RTE.map((p) => ({
-                    repo,
-                    permissions: O.getOrElse((): ReadonlyMap<string, RobotRole> => new Map())(p),
-                  })),
                 ),
               ),
-            ),
       ),
       RTE.flatMap(({ repo, permissions }) => {
         const missing = missingGrants(permissions, target.grants);
