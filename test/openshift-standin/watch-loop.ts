@@ -72,6 +72,12 @@ export class WatchLoop {
       let resourceVersion: string;
       try {
         const list = await this.opts.http.get(this.opts.path);
+        if (list.status === 429) {
+          // The API server's own "retry later", e.g. while a new CRD's storage initializes: not a failure.
+          await this.pause(backoff);
+          backoff = Math.min(backoff * 2, 5_000);
+          continue;
+        }
         if (list.status !== 200) throw new Error(`list ${this.opts.path}: ${describeAnswer(list)}`);
         const body = list.body as { metadata?: { resourceVersion?: string }; items?: unknown[] };
         for (const item of body.items ?? []) this.opts.onObject('LISTED', item);
