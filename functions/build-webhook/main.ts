@@ -10,6 +10,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { createKubeClient } from '../../shared/kube/http.js';
 import { stdoutLogger, type Logger } from '../../shared/log.js';
 import { admit, DEFAULT_MAX_BODY_BYTES, type Timing } from './handle.js';
+import type { SettingsView } from './plan.js';
 import { startServers } from './server.js';
 import { startSettingsCache } from './settings-cache.js';
 import { watchTls, type TlsFiles } from './tls-files.js';
@@ -30,6 +31,8 @@ export interface Webhook {
   readonly port: number;
   readonly tlsPort: number;
   readonly ready: () => boolean;
+  /** The settings admissions are decided with now. */
+  readonly view: () => SettingsView;
   /** Resolves once the QuayIntegrations have been listed. */
   readonly firstSync: Promise<void>;
   /** Re-reads the certificate files now (tests; production relies on fs.watch and the poll). */
@@ -70,6 +73,7 @@ export const startWebhook = async (o: WebhookOptions): Promise<Webhook> => {
       port: servers.port,
       tlsPort: servers.tlsPort,
       ready: cache.ready,
+      view: cache.view,
       firstSync: cache.firstSync,
       checkTls: () => {
         tls.right.check();

@@ -1,0 +1,499 @@
+// The Build webhook registered with the real kube-apiserver over real TLS (its manifest's rules and matchConditions
+// included), Builds created through the API server and read back; then the completion path: the OpenShift stand-in
+// runs the redirected Build to Complete, the build step (faas-js-runtime over HTTP, ApiServerSource CloudEvents)
+// imports the pushed image by digest, once.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { CloudEvent, HTTP } from 'cloudevents';
+import { expect } from 'chai';
+import { parse } from 'yaml';
+import {
+  freePort,
+  issueCertificate,
+  repoRoot,
+  sharedControlPlane,
+  type ControlPlane,
+} from '../../harness/index.js';
+import { dig } from '../../openshift-standin/dig.js';
+import { OpenShiftStandIn, outcomeAnnotation, webhookTlsFor } from '../../openshift-standin/index.js';
+import { kubeHttp, paths, type KubeAnswer, type KubeHttp } from '../../openshift-standin/kube-http.js';
+import { eventually } from '../../openshift-standin/wait.js';
+import { startWebhook, type Webhook } from '../../../functions/build-webhook/main.js';
+import { memoryLogger } from '../../../shared/log.js';
+
+const CLUSTER_ID = 'bwtest';
+const QUAY = 'quay.example.com:8443';
+const A = 'quay-registry-operator.quay.redhat.com/';
+const WEBHOOK_NAME = 'quayintegration.quay.redhat.com';
+
+const ok = (what: string, a: KubeAnswer): unknown => {
+  if (a.status < 200 || a.status > 299)
+    throw new Error(`${what}: HTTP ${a.status} ${JSON.stringify(a.body)}`);
+  return a.body;
+};
+
+const buildObject = (
+  name: string,
+  output: Record<string, unknown> | undefined,
+  o: { annotations?: object } = {},
+) => ({
+  apiVersion: 'build.openshift.io/v1',
+  kind: 'Build',
+  metadata: { name, ...(o.annotations === undefined ? {} : { annotations: o.annotations }) },
+  spec: {
+    serviceAccount: 'builder',
+    source: { type: 'Git', git: { uri: 'https://example.com/app.git' } },
+    strategy: { type: 'Docker', dockerStrategy: {} },
+    ...(output === undefined ? {} : { output }),
+  },
+});
+
+describe('build webhook and build step on a real kube-apiserver', function () {
+  this.timeout(120_000);
+  let cp: ControlPlane;
+  let client: KubeHttp | undefined;
+  let dir: string | undefined;
+  const http = (): KubeHttp => client!;
+  const tmp = (...parts: string[]): string => join(dir!, ...parts);
+  let webhook: Webhook | undefined;
+  let standIn: OpenShiftStandIn | undefined;
+  let step: ChildProcess | undefined;
+  let stepUrl = '';
+  const stepOutput: string[] = [];
+  const log = memoryLogger();
+  const suffix = randomBytes(3).toString('hex');
+  const ns = {
+    team: `bw-team-${suffix}`,
+    other: `bw-other-${suffix}`,
+    fresh: `bw-fresh-${suffix}`,
+    platform: `openshift-bw-${suffix}`,
+    kube: `kube-bw-${suffix}`,
+  };
+  const qiName = `bw-${suffix}`;
+  const mwcName = `quay-bridge-${suffix}`;
+
+  const admissions = (namespace: string) =>
+    log.lines.filter((l) => l.msg === 'admission' && l.namespace === namespace);
+
+  const createBuild = (namespace: string, body: object, query?: string): Promise<KubeAnswer> =>
+    http().create(paths.builds(namespace), body, query);
+  const readBuild = async (namespace: string, name: string): Promise<unknown> =>
+    ok(`read Build ${namespace}/${name}`, await http().get(paths.build(namespace, name)));
+
+  before(async function () {
+    this.timeout(300_000);
+    cp = await sharedControlPlane();
+    client = kubeHttp(cp.kubeConfig);
+
+    // A CA of our own and a serving certificate for 127.0.0.1, as the service CA would issue one.
+    dir = mkdtempSync(join(tmpdir(), 'quay-bridge-webhook-'));
+    execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key'], {
+      cwd: dir,
+    });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        'ca.key',
+        '-subj',
+        '/CN=webhook-test-ca',
+        '-days',
+        '1',
+        '-out',
+        'ca.crt',
+      ],
+      { cwd: tmp() },
+    );
+    const issued = issueCertificate(tmp(), 'one', '/CN=quay-bridge-webhook', {
+      san: 'IP:127.0.0.1',
+      serverAuth: true,
+    });
+    writeFileSync(tmp('tls.crt'), readFileSync(issued.cert));
+    writeFileSync(tmp('tls.key'), readFileSync(issued.key));
+
+    standIn = new OpenShiftStandIn({ webhookTls: webhookTlsFor(cp.pki) });
+    await standIn.start(cp.kubeConfig);
+
+    for (const name of Object.values(ns))
+      ok(`create ${name}`, await http().create(paths.namespaces, { metadata: { name } }));
+    ok(
+      'create quay-bridge namespace',
+      await http().create(paths.namespaces, { metadata: { name: `bw-qb-${suffix}` } }),
+    );
+    ok(
+      'create token Secret',
+      await http().create(paths.secrets(`bw-qb-${suffix}`), {
+        metadata: { name: 'quay-token' },
+        stringData: { token: 'not-used-by-the-webhook' },
+      }),
+    );
+    // The namespace step would make these; here the test provisions two namespaces by hand.
+    for (const namespace of [ns.team, ns.other])
+      ok(
+        `create builder Secret in ${namespace}`,
+        await http().create(paths.secrets(namespace), {
+          metadata: {
+            name: `builder-quay-${CLUSTER_ID}`,
+            labels: { 'app.kubernetes.io/managed-by': 'quay-bridge' },
+          },
+          type: 'kubernetes.io/dockerconfigjson',
+          stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [QUAY]: { auth: 'eA==' } } }) },
+        }),
+      );
+    ok(
+      'create QuayIntegration',
+      await http().create('/apis/quay.redhat.com/v1/quayintegrations', {
+        apiVersion: 'quay.redhat.com/v1',
+        kind: 'QuayIntegration',
+        metadata: { name: qiName },
+        spec: {
+          clusterID: CLUSTER_ID,
+          quayHostname: `https://${QUAY}`,
+          credentialsSecret: { namespace: `bw-qb-${suffix}`, name: 'quay-token' },
+          insecureRegistry: true,
+        },
+      }),
+    );
+
+    webhook = await startWebhook({
+      kubeConfig: cp.kubeConfig,
+      port: 0,
+      tlsPort: 0,
+      host: '127.0.0.1',
+      tls: { certFile: tmp('tls.crt'), keyFile: tmp('tls.key') },
+      tlsPollMs: 1000,
+      log,
+    });
+    await eventually('the webhook to hold the QuayIntegration', () =>
+      Promise.resolve(webhook?.view()._tag === 'Ready' ? true : undefined),
+    );
+
+    // The registration of knative/webhook, pointed at this process instead of the in-cluster Service.
+    const manifest = parse(
+      readFileSync(join(repoRoot, 'knative', 'webhook', 'mutating-webhook.yaml'), 'utf8'),
+    ) as {
+      metadata: Record<string, unknown>;
+      webhooks: Record<string, unknown>[];
+    };
+    const caBundle = readFileSync(tmp('ca.crt')).toString('base64');
+    ok(
+      'register the webhook',
+      await http().create(paths.mutatingWebhookConfiguration(), {
+        ...manifest,
+        metadata: { ...manifest.metadata, name: mwcName },
+        webhooks: manifest.webhooks.map((w) => ({
+          ...w,
+          clientConfig: { url: `https://127.0.0.1:${webhook?.tlsPort ?? 0}/admissionwebhook`, caBundle },
+        })),
+      }),
+    );
+    // The API server picks registrations up asynchronously: wait until a dry-run create comes back rewritten.
+    await eventually('the API server to call the webhook', async () => {
+      const a = await createBuild(
+        ns.team,
+        buildObject('probe', { to: { kind: 'ImageStreamTag', name: 'app:v1' } }),
+        'dryRun=All',
+      );
+      return dig(a.body, 'spec', 'output', 'to', 'kind') === 'DockerImage' ? true : undefined;
+    });
+
+    const port = await freePort();
+    stepUrl = `http://127.0.0.1:${port}/`;
+    step = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(repoRoot, 'test', 'integration', 'build-webhook', 'build-step-server.ts')],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, KUBECONFIG: cp.kubeconfigPath, PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    step.stdout?.on('data', (d: Buffer) => stepOutput.push(d.toString()));
+    step.stderr?.on('data', (d: Buffer) => stepOutput.push(d.toString()));
+    await eventually(
+      'the build step to listen',
+      async () => {
+        if (step?.exitCode !== null) throw new Error(`the build step exited: ${stepOutput.join('')}`);
+        const r = await fetch(`${stepUrl}health/readiness`).catch(() => undefined);
+        return r?.ok === true ? true : undefined;
+      },
+      60_000,
+      250,
+    );
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    // Unregister first: with failurePolicy Fail a registration outliving its server would refuse later Builds.
+    if (client !== undefined) {
+      await http()
+        .delete(paths.mutatingWebhookConfiguration(mwcName))
+        .catch(() => undefined);
+      await http()
+        .delete(`/apis/quay.redhat.com/v1/quayintegrations/${qiName}`)
+        .catch(() => undefined);
+    }
+    if (step !== undefined && step.exitCode === null) {
+      const exited = new Promise((resolve) => step?.once('exit', resolve));
+      step.kill('SIGTERM');
+      await exited;
+    }
+    await webhook?.stop();
+    await standIn?.stop();
+    if (client !== undefined) {
+      for (const name of [...Object.values(ns), `bw-qb-${suffix}`])
+        await http()
+          .delete(paths.namespace(name))
+          .catch(() => undefined);
+      http().close();
+    }
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('admission', () => {
+    it('rewrites an ImageStreamTag output to the Quay image, with the pushSecret and annotations, in storage', async () => {
+      const created = await createBuild(
+        ns.team,
+        buildObject(
+          'app-tagged',
+          { to: { kind: 'ImageStreamTag', name: 'app:v1', namespace: ns.team } },
+          { annotations: { team: 'a' } },
+        ),
+      );
+      ok('create Build', created);
+      const stored = await readBuild(ns.team, 'app-tagged');
+      expect(dig(stored, 'spec', 'output')).to.deep.equal({
+        to: { kind: 'DockerImage', name: `${QUAY}/${CLUSTER_ID}_${ns.team}/app:v1` },
+        pushSecret: { name: `builder-quay-${CLUSTER_ID}` },
+      });
+      expect(dig(stored, 'metadata', 'annotations')).to.deep.equal({
+        team: 'a',
+        [`${A}quay-registry-operator-managed`]: 'true',
+        [`${A}destination-imagestream`]: `${ns.team}/app:v1`,
+      });
+    });
+
+    it('B6: a tag-less ImageStreamTag on a Build without annotations gets latest and a new annotations map', async () => {
+      ok(
+        'create Build',
+        await createBuild(ns.team, buildObject('app-bare', { to: { kind: 'ImageStreamTag', name: 'app' } })),
+      );
+      const stored = await readBuild(ns.team, 'app-bare');
+      expect(dig(stored, 'spec', 'output', 'to')).to.deep.equal({
+        kind: 'DockerImage',
+        name: `${QUAY}/${CLUSTER_ID}_${ns.team}/app:latest`,
+      });
+      expect(dig(stored, 'metadata', 'annotations')).to.deep.equal({
+        [`${A}quay-registry-operator-managed`]: 'true',
+        [`${A}destination-imagestream`]: `${ns.team}/app:latest`,
+      });
+    });
+
+    it('leaves a DockerImage output and a Custom strategy untouched, without even being called', async () => {
+      const docker = buildObject('app-docker', {
+        to: { kind: 'DockerImage', name: 'registry.example.com/me/app:v1' },
+      });
+      ok('create Build', await createBuild(ns.team, docker));
+      const custom = {
+        ...buildObject('app-custom', undefined),
+        spec: {
+          serviceAccount: 'builder',
+          source: { type: 'None' },
+          strategy: {
+            type: 'Custom',
+            customStrategy: { from: { kind: 'DockerImage', name: 'builder:latest' } },
+          },
+          output: { to: { kind: 'ImageStreamTag', name: 'custom:v1' } },
+        },
+      };
+      ok('create Build', await createBuild(ns.team, custom));
+      expect(dig(await readBuild(ns.team, 'app-docker'), 'spec', 'output')).to.deep.equal({
+        to: { kind: 'DockerImage', name: 'registry.example.com/me/app:v1' },
+      });
+      const storedCustom = await readBuild(ns.team, 'app-custom');
+      expect(dig(storedCustom, 'spec', 'output')).to.deep.equal({
+        to: { kind: 'ImageStreamTag', name: 'custom:v1' },
+      });
+      expect(dig(storedCustom, 'metadata', 'annotations')).to.equal(undefined);
+      // The Custom one reaches the webhook (its output is an ImageStreamTag) and is let through; the DockerImage one
+      // is filtered out by the registration's matchConditions.
+      expect(admissions(ns.team).map((l) => l.reason)).to.include('neither a Docker nor a Source strategy');
+      expect(admissions(ns.team).filter((l) => l.name === 'app-docker')).to.deep.equal([]);
+    });
+
+    for (const which of ['platform', 'kube'] as const)
+      it(`never calls the webhook for a Build in ${which === 'platform' ? 'an openshift-*' : 'a kube-*'} namespace`, async () => {
+        const namespace = ns[which];
+        ok(
+          'create Build',
+          await createBuild(
+            namespace,
+            buildObject('app', { to: { kind: 'ImageStreamTag', name: 'app:v1' } }),
+          ),
+        );
+        expect(dig(await readBuild(namespace, 'app'), 'spec', 'output', 'to', 'kind')).to.equal(
+          'ImageStreamTag',
+        );
+        expect(admissions(namespace)).to.deep.equal([]);
+      });
+
+    it("refuses a Build in a namespace whose builder Secret does not exist yet, and the client reads QBO's message", async () => {
+      const a = await createBuild(
+        ns.fresh,
+        buildObject('app', { to: { kind: 'ImageStreamTag', name: 'app:v1' } }),
+      );
+      expect(a.status).to.equal(403);
+      expect(dig(a.body, 'message')).to.match(
+        new RegExp(
+          `^admission webhook "${WEBHOOK_NAME.replace(/\./g, '\\.')}" denied the request: ` +
+            'The builder service account has not been provisioned with secrets yet',
+        ),
+      );
+      expect((await http().get(paths.build(ns.fresh, 'app'))).status).to.equal(404);
+    });
+
+    it('refuses an output to another managed namespace, saying why', async () => {
+      const a = await createBuild(
+        ns.team,
+        buildObject('app-cross', { to: { kind: 'ImageStreamTag', name: 'app:v1', namespace: ns.other } }),
+      );
+      expect(a.status).to.equal(403);
+      expect(String(dig(a.body, 'message'))).to.include(
+        `no rights in the Quay organization of namespace ${ns.other}`,
+      );
+    });
+
+    it('serves a renewed certificate to new connections once the files change', async () => {
+      const fingerprint = () =>
+        new Promise<string>((resolve, reject) => {
+          const s = connect(
+            { host: '127.0.0.1', port: webhook?.tlsPort ?? 0, ca: readFileSync(tmp('ca.crt')) },
+            () => {
+              resolve(s.getPeerX509Certificate()?.fingerprint256 ?? '');
+              s.end();
+            },
+          );
+          s.on('error', reject);
+        });
+      const before = await fingerprint();
+      const renewed = issueCertificate(tmp(), 'two', '/CN=quay-bridge-webhook', {
+        san: 'IP:127.0.0.1',
+        serverAuth: true,
+      });
+      const expected = new X509Certificate(readFileSync(renewed.cert)).fingerprint256;
+      expect(expected).to.not.equal(before);
+      writeFileSync(tmp('tls.crt'), readFileSync(renewed.cert));
+      writeFileSync(tmp('tls.key'), readFileSync(renewed.key));
+      await eventually('the renewed certificate to be served', async () =>
+        (await fingerprint()) === expected ? true : undefined,
+      );
+      // And the API server, which trusts the CA, still gets its Builds rewritten.
+      ok(
+        'create Build',
+        await createBuild(
+          ns.team,
+          buildObject('app-renewed', { to: { kind: 'ImageStreamTag', name: 'app:v9' } }),
+        ),
+      );
+      expect(dig(await readBuild(ns.team, 'app-renewed'), 'spec', 'output', 'to', 'kind')).to.equal(
+        'DockerImage',
+      );
+    });
+  });
+
+  describe('completion', () => {
+    const deliver = async (build: unknown, id: string): Promise<number> => {
+      const name = String(dig(build, 'metadata', 'name'));
+      const namespace = String(dig(build, 'metadata', 'namespace'));
+      const event = new CloudEvent({
+        id,
+        type: 'dev.knative.apiserver.resource.update',
+        source: cp.serverUrl,
+        subject: `/apis/build.openshift.io/v1/namespaces/${namespace}/builds/${name}`,
+        datacontenttype: 'application/json',
+        data: build as object,
+        kind: 'Build',
+        apiversion: 'build.openshift.io/v1',
+        name,
+        namespace,
+      });
+      const message = HTTP.binary(event);
+      const r = await fetch(stepUrl, {
+        method: 'POST',
+        headers: message.headers as Record<string, string>,
+        body: message.body as string,
+      });
+      await r.text();
+      return r.status;
+    };
+
+    const completed = (namespace: string, name: string) =>
+      eventually(`Build ${namespace}/${name} to finish`, async () => {
+        const b = await readBuild(namespace, name);
+        const phase = dig(b, 'status', 'phase');
+        return phase === 'Complete' || phase === 'Failed' ? b : undefined;
+      });
+
+    it('imports the pushed image into the ImageStream tag by digest, once, however often the event comes', async () => {
+      ok(
+        'create Build',
+        await createBuild(ns.team, buildObject('app-1', { to: { kind: 'ImageStreamTag', name: 'app:v1' } })),
+      );
+      const build = await completed(ns.team, 'app-1');
+      expect(dig(build, 'status', 'phase')).to.equal('Complete');
+      const digest = String(dig(build, 'status', 'output', 'to', 'imageDigest'));
+      expect(digest).to.match(/^sha256:[0-9a-f]{64}$/);
+
+      expect(await deliver(build, 'first')).to.equal(204);
+
+      const stream = ok('read ImageStream', await http().get(paths.imageStream(ns.team, 'app')));
+      const byDigest = `${QUAY}/${CLUSTER_ID}_${ns.team}/app@${digest}`;
+      const specTag = (dig(stream, 'spec', 'tags') as unknown[]).find((t) => dig(t, 'name') === 'v1');
+      expect(dig(specTag, 'from')).to.deep.equal({ kind: 'DockerImage', name: byDigest });
+      expect(dig(specTag, 'importPolicy')).to.deep.include({ insecure: true, scheduled: false });
+      expect(dig(specTag, 'referencePolicy')).to.deep.equal({ type: 'Source' });
+      const statusTag = (dig(stream, 'status', 'tags') as unknown[]).find((t) => dig(t, 'tag') === 'v1');
+      const items = dig(statusTag, 'items') as unknown[];
+      expect(items).to.have.length(1);
+      expect(dig(items[0], 'image')).to.equal(digest);
+      expect(dig(items[0], 'dockerImageReference')).to.equal(byDigest);
+      const marked = await readBuild(ns.team, 'app-1');
+      expect(dig(marked, 'metadata', 'annotations', `${A}destination-imagestreamtag-imported`)).to.equal(
+        'true',
+      );
+
+      // The same (now stale) event again, and the marking's own update event: nothing more is imported.
+      const version = String(dig(stream, 'metadata', 'resourceVersion'));
+      expect(await deliver(build, 'first')).to.equal(204);
+      expect(await deliver(marked, 'second')).to.equal(204);
+      const after = ok('read ImageStream', await http().get(paths.imageStream(ns.team, 'app')));
+      expect(dig(after, 'metadata', 'resourceVersion')).to.equal(version);
+      expect(stepOutput.join('')).to.include('"reason":"already imported"');
+    });
+
+    it('B5: imports nothing for a failed Build', async () => {
+      ok(
+        'create Build',
+        await createBuild(
+          ns.team,
+          buildObject(
+            'app-fails',
+            { to: { kind: 'ImageStreamTag', name: 'broken:v1' } },
+            { annotations: { [outcomeAnnotation]: 'Failed' } },
+          ),
+        ),
+      );
+      const build = await completed(ns.team, 'app-fails');
+      expect(dig(build, 'status', 'phase')).to.equal('Failed');
+      expect(await deliver(build, 'failed')).to.equal(204);
+      expect((await http().get(paths.imageStream(ns.team, 'broken'))).status).to.equal(404);
+    });
+  });
+});
