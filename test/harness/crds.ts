@@ -3,10 +3,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ApiextensionsV1Api,
+  loadAllYaml,
   type KubeConfig,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import { repoRoot } from './control-plane.js';
 import { sleep } from './processes.js';
 
@@ -30,11 +30,15 @@ export const crdFiles = (): string[] => {
   ];
 };
 
+/**
+ * Loaded into client-node's typed models, not plain objects: the typed client serialises through those models and
+ * silently drops keys it does not know by their YAML names (`default`, `enum`, every `x-kubernetes-*`).
+ */
 export const readCrds = (files: readonly string[]): V1CustomResourceDefinition[] =>
   files.flatMap((file) =>
-    parseAllDocuments(readFileSync(file, 'utf8'))
-      .map((d) => d.toJS() as V1CustomResourceDefinition | null)
-      .filter((d): d is V1CustomResourceDefinition => d?.kind === 'CustomResourceDefinition'),
+    (loadAllYaml(readFileSync(file, 'utf8')) as ({ kind?: string } | null)[]).filter(
+      (d): d is V1CustomResourceDefinition => d?.kind === 'CustomResourceDefinition',
+    ),
   );
 
 export const installCrds = async (
