@@ -24,6 +24,14 @@ export interface KubeRest {
   readonly collectionPath: (apiVersion: string, kind: string, namespace?: string) => Promise<string>;
   /** The REST path of an object. */
   readonly objectPath: (o: KubeObject) => Promise<string>;
+  /**
+   * `kubectl create`, or `kubectl replace` if the object exists (then with its current resourceVersion), with strict
+   * field validation: an unknown or duplicate field is an error. `dryRun` validates and admits without persisting.
+   */
+  readonly createOrReplace: (
+    o: KubeObject,
+    options?: { readonly fieldManager?: string; readonly dryRun?: boolean },
+  ) => Promise<RestAnswer>;
   /** Server-side apply of one object; `dryRun` validates and admits without persisting. */
   readonly apply: (
     o: KubeObject,
@@ -123,10 +131,34 @@ export const kubeRest = async (kc: KubeConfig): Promise<KubeRest> => {
   const objectPath = async (o: KubeObject): Promise<string> =>
     `${await collectionPath(o.apiVersion, o.kind, o.metadata.namespace)}/${encodeURIComponent(o.metadata.name)}`;
 
+  const createOrReplace: KubeRest['createOrReplace'] = async (o, opts = {}) => {
+    const query = new URLSearchParams({
+      fieldManager: opts.fieldManager ?? 'quay-bridge-tests',
+      fieldValidation: 'Strict',
+    });
+    if (opts.dryRun === true) query.set('dryRun', 'All');
+    const created = await request(
+      'POST',
+      `${await collectionPath(o.apiVersion, o.kind, o.metadata.namespace)}?${query.toString()}`,
+      o,
+    );
+    if (created.status !== 409) return created;
+    const path = await objectPath(o);
+    const current = await request('GET', path);
+    const resourceVersion = (current.json as { metadata?: { resourceVersion?: string } } | undefined)
+      ?.metadata?.resourceVersion;
+    if (current.status !== 200 || resourceVersion === undefined) return current;
+    return request('PUT', `${path}?${query.toString()}`, {
+      ...o,
+      metadata: { ...o.metadata, resourceVersion },
+    });
+  };
+
   return {
     request,
     collectionPath,
     objectPath,
+    createOrReplace,
     apply: async (o, opts = {}) => {
       const query = new URLSearchParams({
         fieldManager: opts.fieldManager ?? 'quay-bridge-tests',

@@ -206,6 +206,16 @@ export const applyJsonPatch = (doc: unknown, ops: readonly JsonPatchOp[], where:
   return root;
 };
 
+/** Like kustomize: a patch that removes the last annotation (or label) leaves no empty map behind. */
+const withoutEmptyMetadataMaps = (o: unknown): unknown => {
+  if (!isRecord(o) || !isRecord(o.metadata)) return o;
+  const metadata = { ...o.metadata };
+  for (const key of ['annotations', 'labels'])
+    if (isRecord(metadata[key]) && Object.keys(metadata[key]).length === 0)
+      Reflect.deleteProperty(metadata, key);
+  return { ...o, metadata };
+};
+
 /** name[:tag][@digest], where the name may hold a registry port (host:5000/x). */
 const splitImage = (image: string): { name: string; tag?: string; digest?: string } => {
   const at = image.indexOf('@');
@@ -297,7 +307,10 @@ const render = (dir: string, seen: readonly string[]): KubeObject[] => {
   return objects.map((o) => {
     let out: unknown = o;
     for (const [i, p] of patches.entries())
-      if (matches(o, p.target)) out = applyJsonPatch(out, p.ops, `${where} patches[${i}] on ${objectId(o)}`);
+      if (matches(o, p.target))
+        out = withoutEmptyMetadataMaps(
+          applyJsonPatch(out, p.ops, `${where} patches[${i}] on ${objectId(o)}`),
+        );
     return (images.length === 0 ? out : withImages(out, images)) as KubeObject;
   });
 };

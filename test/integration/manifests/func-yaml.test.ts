@@ -1,0 +1,67 @@
+// func.yaml against kn func's own JSON schema (knative/func schema/func_yaml-schema.json, draft-04).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { expect } from 'chai';
+import { parse } from 'yaml';
+import { repoRoot } from '../../harness/index.js';
+
+/** The schema without its `$schema` markers: draft-04 and draft-07 agree on every keyword it uses. */
+const withoutSchemaMarkers = (u: unknown): unknown => {
+  if (Array.isArray(u)) return u.map(withoutSchemaMarkers);
+  if (typeof u !== 'object' || u === null) return u;
+  return Object.fromEntries(
+    Object.entries(u)
+      .filter(([k]) => k !== '$schema')
+      .map(([k, v]) => [k, withoutSchemaMarkers(v)]),
+  );
+};
+
+// RFC 3339 date-time, the format `created` declares.
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+const validator = (): ValidateFunction => {
+  const schema = JSON.parse(
+    readFileSync(join(repoRoot, '..', 'shared', 'knative-reference', 'func_yaml-schema.json'), 'utf8'),
+  ) as unknown;
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: false,
+    formats: { 'date-time': (s: string) => DATE_TIME.test(s) && !Number.isNaN(Date.parse(s)) },
+  });
+  return ajv.compile(withoutSchemaMarkers(schema) as object);
+};
+
+const funcYaml = (): Record<string, unknown> =>
+  parse(readFileSync(join(repoRoot, 'func.yaml'), 'utf8')) as Record<string, unknown>;
+
+describe('func.yaml', () => {
+  const validate = validator();
+
+  it("is valid against kn func's schema", () => {
+    const valid = validate(funcYaml());
+    expect(validate.errors ?? [], JSON.stringify(validate.errors)).to.deep.equal([]);
+    expect(valid).to.be.true;
+  });
+
+  it('builds one TypeScript CloudEvent function with the pack builder, running `npm run build`', () => {
+    const f = funcYaml() as {
+      specVersion: string;
+      runtime: string;
+      invoke: string;
+      build: { builder: string; buildEnvs: { name: string; value: string }[] };
+      run: { envs: { name: string; value: string }[] };
+    };
+    expect(f.specVersion).to.match(/^0\.36\.\d+$/);
+    expect([f.runtime, f.invoke, f.build.builder]).to.deep.equal(['typescript', 'cloudevent', 'pack']);
+    expect(f.build.buildEnvs).to.deep.include({ name: 'BP_NODE_RUN_SCRIPTS', value: 'build' });
+    expect(f.run.envs.map((e) => e.name)).to.include('QUAY_BRIDGE_STEP');
+  });
+
+  it('fails the schema with a misspelt field (a control for the test above)', () => {
+    const f = funcYaml();
+    expect(validate({ ...f, build: { ...(f.build as object), buildEnv: [] } })).to.be.false;
+    expect(validate({ ...f, invoke: 'events' })).to.be.false;
+    expect(validate({ ...f, created: 'yesterday' })).to.be.false;
+  });
+});
