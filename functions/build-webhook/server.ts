@@ -28,23 +28,25 @@ export interface Servers {
   readonly close: () => Promise<void>;
 }
 
-const text = (res: http.ServerResponse, status: number, body: string): void => {
-  res.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
+/** What the health port answers: /healthz while the process runs, /readyz once the settings have been read. */
+export const healthAnswer = (path: string, ready: boolean): { status: number; body: string } => {
+  if (path === '/healthz') return { status: 200, body: 'ok\n' };
+  if (path === '/readyz')
+    return ready
+      ? { status: 200, body: 'ok\n' }
+      : { status: 503, body: 'the QuayIntegration has not been read yet\n' };
+  return { status: 404, body: 'not found\n' };
 };
 
 const healthListener =
   (ready: () => boolean) =>
   (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz') text(res, 200, 'ok\n');
-    else if (path === '/readyz')
-      if (ready()) text(res, 200, 'ok\n');
-      else text(res, 503, 'the QuayIntegration has not been read yet\n');
-    else text(res, 404, 'not found\n');
+    const a = healthAnswer((req.url ?? '/').split('?')[0] ?? '/', ready());
+    res.writeHead(a.status, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(a.body),
+    });
+    res.end(a.body);
   };
 
 const listen = (server: http.Server, port: number, host: string | undefined): Promise<number> =>

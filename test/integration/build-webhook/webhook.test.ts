@@ -174,6 +174,10 @@ describe('build webhook and build step on a real kube-apiserver', function () {
     await eventually('the webhook to hold the QuayIntegration', () =>
       Promise.resolve(webhook?.view()._tag === 'Ready' ? true : undefined),
     );
+    for (const path of ['healthz', 'readyz']) {
+      const r = await fetch(`http://127.0.0.1:${webhook.port}/${path}`);
+      if (r.status !== 200) throw new Error(`/${path} answers ${r.status} once the settings are read`);
+    }
 
     // The registration of knative/webhook, pointed at this process instead of the in-cluster Service.
     const manifest = parse(
@@ -359,6 +363,24 @@ describe('build webhook and build step on a real kube-apiserver', function () {
       expect((await http().get(paths.build(ns.fresh, 'app'))).status).to.equal(404);
     });
 
+    it('admits a Build there once the builder Secret exists (no deadlock: the denial is not remembered)', async () => {
+      ok(
+        'create builder Secret',
+        await http().create(paths.secrets(ns.fresh), {
+          metadata: { name: `builder-quay-${CLUSTER_ID}` },
+          type: 'kubernetes.io/dockerconfigjson',
+          stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [QUAY]: { auth: 'eA==' } } }) },
+        }),
+      );
+      ok(
+        'create Build',
+        await createBuild(ns.fresh, buildObject('app', { to: { kind: 'ImageStreamTag', name: 'app:v1' } })),
+      );
+      expect(dig(await readBuild(ns.fresh, 'app'), 'spec', 'output', 'pushSecret')).to.deep.equal({
+        name: `builder-quay-${CLUSTER_ID}`,
+      });
+    });
+
     it('refuses an output to another managed namespace, saying why', async () => {
       const a = await createBuild(
         ns.team,
@@ -494,6 +516,33 @@ describe('build webhook and build step on a real kube-apiserver', function () {
       expect(dig(build, 'status', 'phase')).to.equal('Failed');
       expect(await deliver(build, 'failed')).to.equal(204);
       expect((await http().get(paths.imageStream(ns.team, 'broken'))).status).to.equal(404);
+    });
+  });
+
+  describe('settings', () => {
+    it('redirects to the new Quay host once the QuayIntegration changes, without a restart', async () => {
+      ok(
+        'change quayHostname',
+        await http().patch(`/apis/quay.redhat.com/v1/quayintegrations/${qiName}`, 'merge', {
+          spec: { quayHostname: 'https://quay-next.example.com' },
+        }),
+      );
+      await eventually('the webhook to see the change', () => {
+        const v = webhook?.view();
+        return Promise.resolve(
+          v?._tag === 'Ready' && v.settings.quay.registryHost === 'quay-next.example.com' ? true : undefined,
+        );
+      });
+      ok(
+        'create Build',
+        await createBuild(
+          ns.team,
+          buildObject('app-next', { to: { kind: 'ImageStreamTag', name: 'app:v1' } }),
+        ),
+      );
+      expect(dig(await readBuild(ns.team, 'app-next'), 'spec', 'output', 'to', 'name')).to.equal(
+        `quay-next.example.com/${CLUSTER_ID}_${ns.team}/app:v1`,
+      );
     });
   });
 });
