@@ -1,6 +1,7 @@
 // The emulator's server: real HTTP(S) on a local port, Quay's request pipeline (routing → token → CSRF → read-only
 // → endpoint), request counting and fault injection.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -61,6 +62,7 @@ export interface QuayEmulatorOptions {
   readonly host?: string;
   /** Seeds tokens, ids and faults (default 1). */
   readonly seed?: number;
+  /** Serve HTTPS: PEM text, or paths of PEM files. */
   readonly tls?: { readonly cert: string; readonly key: string };
   /** Run GC for each deletion this long after it; by default GC runs only through runGarbageCollection(). */
   readonly gcAfterMs?: number;
@@ -70,6 +72,9 @@ export interface QuayEmulatorOptions {
 
 const TAG_NAME = /^\w[\w.-]{0,127}$/;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+const pem = (textOrPath: string): string =>
+  textOrPath.includes('-----BEGIN') ? textOrPath : readFileSync(textOrPath, 'utf8');
 
 const safeDecode = (path: string): string => {
   try {
@@ -222,7 +227,9 @@ export const startQuayEmulator = async (opts: QuayEmulatorOptions = {}): Promise
   };
 
   const server =
-    opts.tls === undefined ? http.createServer(listener) : https.createServer({ ...opts.tls }, listener);
+    opts.tls === undefined
+      ? http.createServer(listener)
+      : https.createServer({ cert: pem(opts.tls.cert), key: pem(opts.tls.key) }, listener);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {
