@@ -192,11 +192,14 @@ export const createTransport = (opts: TransportOptions): QuayHttp & { readonly c
     retryAfterMs: number | undefined,
   ): E.Either<QuayError, QuayResponse> => {
     const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
-    if (outcome.kind === 'failure')
+    if (outcome.kind === 'failure') {
+      const { code, message } = outcome;
+      const cause = code !== undefined && !message.includes(code) ? `${message} (${code})` : message;
       return E.left({
         _tag: 'QuayUnreachable',
-        message: `${request.method} ${request.path} failed${tries}: ${outcome.message}${outcome.code !== undefined && !outcome.message.includes(outcome.code) ? ` (${outcome.code})` : ''}`,
+        message: `${request.method} ${request.path} failed${tries}: ${cause}`,
       });
+    }
     const res = outcome.response;
     if (isRetryableStatus(res.status) || res.status === 401 || isCsrfRejection(res))
       return E.left(failureOf(res, { attempts, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) }));
