@@ -1,0 +1,227 @@
+import { expect } from 'chai';
+import { namespaceStep } from '../../../../functions/namespace/handle.js';
+import { Resources } from '../../../../shared/kube/resources.js';
+import { makeHandler } from '../../../../shared/runtime/handler.js';
+import { apiServerEvent } from '../../shared/fakes/events.js';
+import { namespace, world, type TestWorld } from '../../shared/fakes/env.js';
+
+const ours = 'quay.redhat.com/quayintegrations';
+const legacy = 'redhatcop.redhat.io/quayintegrations';
+
+const deliver = (w: TestWorld, event: unknown) =>
+  makeHandler(namespaceStep, () => Promise.resolve(w.env))({ cloudevent: event });
+
+describe('namespace step (handle)', () => {
+  it('adds the finalizer and creates the organization, answering 204 with an empty body', async () => {
+    const w = world();
+    const ns = w.kube.put(Resources.Namespace, namespace('team-a'));
+    const answer = await deliver(w, apiServerEvent('add', ns));
+    expect(answer).to.deep.include({ statusCode: 204, body: '' });
+    expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.finalizers).to.deep.equal([ours]);
+    expect([...w.quay.orgs.keys()]).to.deep.equal(['openshift_team-a']);
+    expect(w.log.lines).to.have.length(1);
+    expect(w.log.lines[0]).to.include({
+      step: 'namespace',
+      kind: 'Namespace',
+      name: 'team-a',
+      outcome: 'created',
+      status: 204,
+      quayCalls: 2,
+    });
+    // GET /api/v1/user/ once for this token, then the organization create.
+    expect(w.quay.calls).to.deep.equal(['currentUser()', 'ensureOrganization(openshift_team-a)']);
+  });
+
+  it('reads the namespace again instead of trusting the event (a stale add for a namespace now terminating)', async () => {
+    const w = world();
+    const stale = namespace('team-a');
+    w.kube.put(
+      Resources.Namespace,
+      namespace('team-a', { finalizers: [ours], deletionTimestamp: '2026-11-25T10:00:00Z' }),
+    );
+    w.quay.addOrg('openshift_team-a');
+    const answer = await deliver(w, apiServerEvent('add', stale));
+    expect(answer.statusCode).to.equal(204);
+    expect(w.quay.orgs.has('openshift_team-a')).to.equal(false);
+    expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.finalizers).to.deep.equal([]);
+  });
+
+  it('on deletion deletes the organization first, then removes our finalizer and the legacy one (B4)', async () => {
+    const w = world();
+    const ns = w.kube.put(
+      Resources.Namespace,
+      namespace('team-a', { finalizers: ['other', ours, legacy], deletionTimestamp: '2026-11-25T10:00:00Z' }),
+    );
+    w.quay.addOrg('openshift_team-a');
+    const answer = await deliver(w, apiServerEvent('update', ns));
+    expect(answer.statusCode).to.equal(204);
+    expect(w.quay.orgs.size).to.equal(0);
+    expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.finalizers).to.deep.equal([
+      'other',
+    ]);
+  });
+
+  it('B4: keeps the finalizer and answers 503 when Quay fails to delete the organization (no orphan, no crash)', async () => {
+    const w = world();
+    const ns = w.kube.put(
+      Resources.Namespace,
+      namespace('team-a', { finalizers: [ours], deletionTimestamp: '2026-11-25T10:00:00Z' }),
+    );
+    w.quay.addOrg('openshift_team-a');
+    w.quay.fail('deleteOrganization', { _tag: 'QuayUnavailable', status: 502, message: 'an HTML page' });
+    const answer = await deliver(w, apiServerEvent('update', ns));
+    expect(answer.statusCode).to.equal(503);
+    expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.finalizers).to.deep.equal([ours]);
+    expect(w.quay.orgs.has('openshift_team-a')).to.equal(true);
+  });
+
+  it('B7: answers 503 on a transport error while creating the organization, instead of crashing', async () => {
+    const w = world();
+    const ns = w.kube.put(Resources.Namespace, namespace('team-a'));
+    w.quay.fail('ensureOrganization', { _tag: 'QuayUnreachable', message: 'connect ECONNREFUSED' });
+    const answer = await deliver(w, apiServerEvent('add', ns));
+    expect(answer.statusCode).to.equal(503);
+    expect(answer.body).to.match(/ECONNREFUSED/);
+  });
+
+  it('B2: retries (502) a refused organization create rather than swallowing it', async () => {
+    const w = world();
+    const ns = w.kube.put(Resources.Namespace, namespace('team-a'));
+    w.quay.fail('ensureOrganization', {
+      _tag: 'QuayRejected',
+      status: 400,
+      message: 'Username is not available',
+    });
+    const answer = await deliver(w, apiServerEvent('add', ns));
+    expect(answer.statusCode).to.equal(502);
+    expect(answer.body).to.match(/Username is not available/);
+  });
+
+  it('B2: without a QuayIntegration answers 204 and touches nothing (no 5-second hot loop)', async () => {
+    const w = world({ integration: false });
+    const ns = w.kube.put(Resources.Namespace, namespace('openshift-monitoring'));
+    const answer = await deliver(w, apiServerEvent('add', ns));
+    expect(answer.statusCode).to.equal(204);
+    expect(w.quay.calls).to.deep.equal([]);
+    expect(w.log.lines[0]).to.include({ outcome: 'ignored' });
+  });
+
+  it('B4: releases the finalizer of a terminating namespace when the credentials Secret is missing', async () => {
+    const w = world({ secret: false });
+    const ns = w.kube.put(
+      Resources.Namespace,
+      namespace('team-a', { finalizers: [ours], deletionTimestamp: '2026-11-25T10:00:00Z' }),
+    );
+    const answer = await deliver(w, apiServerEvent('update', ns));
+    expect(answer.statusCode).to.equal(204);
+    expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.finalizers).to.deep.equal([]);
+    expect(w.quay.calls).to.deep.equal([]);
+  });
+
+  it('leaves a denied namespace untouched', async () => {
+    const w = world({ spec: { denylistNamespaces: ['team-a'] } });
+    const ns = w.kube.put(Resources.Namespace, namespace('team-a'));
+    const before = w.kube.read(Resources.Namespace, undefined, 'team-a');
+    const answer = await deliver(w, apiServerEvent('add', ns));
+    expect(answer.statusCode).to.equal(204);
+    expect(w.kube.read(Resources.Namespace, undefined, 'team-a')).to.deep.equal(before);
+    expect(w.quay.calls.filter((c) => !c.startsWith('currentUser'))).to.deep.equal([]);
+  });
+
+  it('deletes the organization when a delete event is confirmed by a 404', async () => {
+    const w = world();
+    w.quay.addOrg('openshift_team-a');
+    const answer = await deliver(w, apiServerEvent('delete', namespace('team-a')));
+    expect(answer.statusCode).to.equal(204);
+    expect(w.quay.orgs.size).to.equal(0);
+  });
+
+  it('never deletes the organization of a namespace that exists again, whatever the event says', async () => {
+    const w = world();
+    w.kube.put(Resources.Namespace, namespace('team-a', { finalizers: [ours] }));
+    w.quay.addOrg('openshift_team-a');
+    const answer = await deliver(w, apiServerEvent('delete', namespace('team-a')));
+    expect(answer.statusCode).to.equal(204);
+    expect(w.quay.orgs.has('openshift_team-a')).to.equal(true);
+  });
+
+  it('answers 422 and never calls Quay for an undecodable event', async () => {
+    const w = world();
+    const answer = await deliver(w, {
+      id: 'x',
+      source: 's',
+      type: 'dev.knative.apiserver.resource.add',
+      kind: 'Namespace',
+      apiversion: 'v1',
+      name: 'a',
+      data: { metadata: { name: 42 } },
+    });
+    expect(answer.statusCode).to.equal(422);
+    expect(answer.body).to.match(/metadata\.name: expected string, got 42/);
+    expect(w.quay.calls).to.deep.equal([]);
+  });
+
+  it('answers 422 for an event about another kind (misrouted by a Trigger)', async () => {
+    const w = world();
+    const answer = await deliver(
+      w,
+      apiServerEvent('add', {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'builder', namespace: 'a' },
+      }),
+    );
+    expect(answer.statusCode).to.equal(422);
+    expect(answer.body).to.match(/handles Namespace, not ServiceAccount/);
+  });
+
+  it('answers 422 for an organization name Quay would refuse, and does not retry it', async () => {
+    const w = world();
+    const long = 'n'.repeat(250);
+    const ns = w.kube.put(Resources.Namespace, namespace(long));
+    const answer = await deliver(w, apiServerEvent('add', ns));
+    expect(answer.statusCode).to.equal(422);
+    expect(answer.body).to.match(/not a valid Quay name/);
+    expect(w.quay.calls.filter((c) => !c.startsWith('currentUser'))).to.deep.equal([]);
+  });
+
+  it('converges when the same event is delivered five times', async () => {
+    const w = world();
+    const ns = w.kube.put(Resources.Namespace, namespace('team-a'));
+    const event = apiServerEvent('add', ns);
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await deliver(w, event)).statusCode);
+    expect(statuses).to.deep.equal([204, 204, 204, 204, 204]);
+    expect([...w.quay.orgs.keys()]).to.deep.equal(['openshift_team-a']);
+    expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.finalizers).to.deep.equal([ours]);
+    expect(w.log.lines.map((l) => l.outcome)).to.deep.equal([
+      'created',
+      'unchanged',
+      'unchanged',
+      'unchanged',
+      'unchanged',
+    ]);
+  });
+
+  it('re-reads and retries when the finalizer patch meets a conflict', async () => {
+    const w = world();
+    const ns = w.kube.put(Resources.Namespace, namespace('team-a', { finalizers: ['a'] }));
+    let once = true;
+    w.kube.onPatch = () => {
+      if (!once) return;
+      once = false;
+      const current = w.kube.read(Resources.Namespace, undefined, 'team-a');
+      w.kube.put(Resources.Namespace, {
+        ...current,
+        metadata: { ...current?.metadata, finalizers: ['a', 'b'] },
+      });
+    };
+    const answer = await deliver(w, apiServerEvent('add', ns));
+    expect(answer.statusCode).to.equal(204);
+    expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.finalizers).to.deep.equal([
+      'a',
+      'b',
+      ours,
+    ]);
+  });
+});

@@ -1,0 +1,99 @@
+// A StepEnv of plain objects: the fake API server holding a QuayIntegration and its token Secret, the fake Quay.
+import { memoryLogger } from '../../../../shared/log.js';
+import { Resources } from '../../../../shared/kube/resources.js';
+import type { StepEnv } from '../../../../shared/runtime/env.js';
+import { createSettingsSource, type QuayClientParams } from '../../../../shared/settings/load.js';
+import { fakeKube, type FakeKube } from './kube.js';
+import { fakeQuay, type FakeQuay } from './quay.js';
+
+export const TOKEN = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCD';
+
+export const quayIntegration = (
+  spec: Record<string, unknown> = {},
+  name = 'quay',
+): Record<string, unknown> => ({
+  apiVersion: 'quay.redhat.com/v1',
+  kind: 'QuayIntegration',
+  metadata: { name, generation: 1 },
+  spec: {
+    clusterID: 'openshift',
+    credentialsSecret: { namespace: 'quay-bridge', name: 'quay-token' },
+    quayHostname: 'https://quay.example.com',
+    ...spec,
+  },
+});
+
+export const tokenSecret = (
+  data: Record<string, string> = { token: TOKEN },
+  name = 'quay-token',
+): Record<string, unknown> => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name, namespace: 'quay-bridge' },
+  type: 'Opaque',
+  data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+});
+
+export interface TestWorld {
+  readonly kube: FakeKube;
+  readonly quay: FakeQuay;
+  readonly env: StepEnv;
+  readonly log: ReturnType<typeof memoryLogger>;
+  /** The parameters of every Quay client the settings built (to check which token was used). */
+  readonly clients: QuayClientParams[];
+}
+
+export const world = (
+  options: {
+    readonly spec?: Record<string, unknown>;
+    readonly integration?: boolean;
+    readonly secret?: boolean;
+  } = {},
+): TestWorld => {
+  const kube = fakeKube();
+  const quay = fakeQuay();
+  const log = memoryLogger();
+  const clients: QuayClientParams[] = [];
+  if (options.integration !== false) kube.put(Resources.QuayIntegration, quayIntegration(options.spec));
+  if (options.secret !== false) kube.put(Resources.Secret, tokenSecret());
+  kube.calls.length = 0;
+  const settings = createSettingsSource({
+    kube,
+    ttlMs: 0,
+    makeQuay: (p) => {
+      clients.push(p);
+      return quay;
+    },
+  });
+  return {
+    kube,
+    quay,
+    log,
+    clients,
+    env: { kube, settings, log, now: () => new Date('2026-11-25T10:00:00Z'), resyncConcurrency: 2 },
+  };
+};
+
+export const namespace = (
+  name: string,
+  extra: { finalizers?: string[]; deletionTimestamp?: string } = {},
+) => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, ...extra },
+  spec: { finalizers: ['kubernetes'] },
+});
+
+export const serviceAccount = (ns: string, name: string, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'ServiceAccount',
+  metadata: { name, namespace: ns },
+  ...extra,
+});
+
+export const imageStream = (ns: string, name: string) => ({
+  apiVersion: 'image.openshift.io/v1',
+  kind: 'ImageStream',
+  metadata: { name, namespace: ns },
+  spec: {},
+});
