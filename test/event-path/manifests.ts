@@ -277,21 +277,37 @@ const EnvVar = t.intersection([
   t.partial({ value: t.string, valueFrom: t.unknown }),
 ]);
 
+const Container = t.intersection([
+  t.type({ image: t.string }),
+  t.partial({
+    command: t.readonlyArray(t.string),
+    args: t.readonlyArray(t.string),
+    env: t.readonlyArray(EnvVar),
+    ports: t.readonlyArray(t.type({ containerPort: t.number })),
+    readinessProbe: t.partial({ httpGet: t.partial({ path: t.string }) }),
+    volumeMounts: t.readonlyArray(t.type({ name: t.string, mountPath: t.string })),
+  }),
+]);
+
 const KnativeServiceCodec = t.type({
   metadata: Meta,
   spec: t.type({
     template: t.intersection([
       t.type({
         spec: t.intersection([
-          t.type({
-            containers: t.readonlyArray(
-              t.intersection([t.type({ image: t.string }), t.partial({ env: t.readonlyArray(EnvVar) })]),
+          t.type({ containers: t.readonlyArray(Container) }),
+          t.partial({
+            serviceAccountName: t.string,
+            volumes: t.readonlyArray(
+              t.intersection([
+                t.type({ name: t.string }),
+                t.partial({ secret: t.type({ secretName: t.string }) }),
+              ]),
             ),
           }),
-          t.partial({ serviceAccountName: t.string }),
         ]),
       }),
-      t.partial({ metadata: t.partial({ annotations: StringMap }) }),
+      t.partial({ metadata: t.partial({ annotations: StringMap, labels: StringMap }) }),
     ]),
   }),
 });
@@ -300,9 +316,16 @@ export interface KnativeService {
   readonly name: string;
   readonly namespace: string;
   readonly image: string;
+  readonly command: readonly string[] | undefined;
+  readonly args: readonly string[];
   readonly serviceAccountName: string;
   readonly env: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
+  /** The port Knative routes to (and sets as PORT): the declared containerPort, else 8080. */
+  readonly port: number;
+  readonly readinessPath: string;
+  /** mountPath → the Secret mounted there. */
+  readonly secretMounts: ReadonlyMap<string, string>;
 }
 
 export const readKnativeService = (o: KubeObject): KnativeService => {
@@ -316,14 +339,64 @@ export const readKnativeService = (o: KubeObject): KnativeService => {
       throw new Error(`Knative Service ${s.metadata.name}: env ${v.name} has no plain value`);
     env[v.name] = v.value;
   }
+  const secretMounts = new Map<string, string>();
+  for (const m of container.volumeMounts ?? []) {
+    const volume = s.spec.template.spec.volumes?.find((v) => v.name === m.name);
+    if (volume?.secret === undefined)
+      throw new Error(`Knative Service ${s.metadata.name}: volume ${m.name} is not a Secret volume`);
+    secretMounts.set(m.mountPath, volume.secret.secretName);
+  }
   return {
     name: s.metadata.name,
     namespace: s.metadata.namespace ?? 'default',
     image: container.image,
+    command: container.command,
+    args: container.args ?? [],
     serviceAccountName: s.spec.template.spec.serviceAccountName ?? 'default',
     env,
     annotations: s.spec.template.metadata?.annotations ?? {},
+    port: container.ports?.[0]?.containerPort ?? 8080,
+    readinessPath: container.readinessProbe?.httpGet?.path ?? '/',
+    secretMounts,
   };
+};
+
+const PlainServiceCodec = t.type({
+  metadata: Meta,
+  spec: t.intersection([
+    t.type({
+      ports: t.readonlyArray(
+        t.intersection([
+          t.type({ port: t.number }),
+          t.partial({ targetPort: t.union([t.number, t.string]) }),
+        ]),
+      ),
+    }),
+    t.partial({ selector: StringMap }),
+  ]),
+});
+
+/** A plain Service selecting a Knative Service's pods directly (as the webhook's admission Service does). */
+export interface PodService {
+  readonly name: string;
+  readonly namespace: string;
+  /** The Knative Service whose pods it selects (label serving.knative.dev/service). */
+  readonly knativeService: string;
+  /** Service port → container port. */
+  readonly ports: ReadonlyMap<number, number>;
+}
+
+export const readPodService = (o: KubeObject): PodService | undefined => {
+  const s = decode(PlainServiceCodec, o);
+  const knativeService = s.spec.selector?.['serving.knative.dev/service'];
+  if (knativeService === undefined) return undefined;
+  const ports = new Map<number, number>();
+  for (const p of s.spec.ports) {
+    if (typeof p.targetPort === 'string')
+      throw new Error(`Service ${s.metadata.name}: named target ports are not supported here`);
+    ports.set(p.port, p.targetPort ?? p.port);
+  }
+  return { name: s.metadata.name, namespace: s.metadata.namespace ?? 'default', knativeService, ports };
 };
 
 const isKind = (o: KubeObject, apiVersion: string, kind: string): boolean =>
@@ -337,6 +410,7 @@ export interface EventPathManifests {
   readonly apiServerSources: readonly ApiServerSource[];
   readonly pingSources: readonly PingSource[];
   readonly services: readonly KnativeService[];
+  readonly podServices: readonly PodService[];
 }
 
 export const readEventPath = (objects: readonly KubeObject[]): EventPathManifests => ({
@@ -348,6 +422,12 @@ export const readEventPath = (objects: readonly KubeObject[]): EventPathManifest
     .map(readApiServerSource),
   pingSources: objects.filter((o) => isKind(o, 'sources.knative.dev/v1', 'PingSource')).map(readPingSource),
   services: objects.filter((o) => isKind(o, 'serving.knative.dev/v1', 'Service')).map(readKnativeService),
+  podServices: objects
+    .filter((o) => isKind(o, 'v1', 'Service'))
+    .flatMap((o) => {
+      const s = readPodService(o);
+      return s === undefined ? [] : [s];
+    }),
 });
 
 /** `Service/quay-bridge-namespace` style key of a Knative reference, for address books. */

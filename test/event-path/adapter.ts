@@ -1,0 +1,95 @@
+// Runs Knative's real ApiServerSource receive adapter (knative.dev/eventing cmd/apiserver_receive_adapter, built by
+// test/controlplane/build.sh) out of cluster, configured the way Knative's ApiServerSource reconciler would
+// configure its Deployment from the project's ApiServerSource manifest: K_SINK, K_SOURCE_CONFIG, NAME, NAMESPACE,
+// SYSTEM_NAMESPACE. Out of cluster it finds the API server through KUBECONFIG (knative.dev/pkg/environment reads
+// it as the default of --kubeconfig); give it a kubeconfig of the source's ServiceAccount to run with its RBAC.
+//
+// Ports: the adapter serves health probes on :8080 (fixed, knative.dev/pkg/injection) and pprof on :8008 unless
+// PROFILING_PORT says otherwise. Neither is fatal when taken: the probe server's error is dropped and the pprof
+// server only logs it. PROFILING_PORT is set to a free port; :8080 is left to whoever has it.
+import { join } from 'node:path';
+import { logTail, sleep, stopProcess } from '../harness/processes.js';
+import { controlPlaneBinaries, freePort } from '../harness/index.js';
+import type { AdapterConfig } from './manifests.js';
+import { spawnLogged } from './processes.js';
+
+export interface AdapterOptions {
+  readonly config: AdapterConfig;
+  /** The ApiServerSource's name and namespace (NAME and NAMESPACE of the adapter). */
+  readonly name: string;
+  readonly namespace: string;
+  readonly sink: string;
+  readonly kubeconfigPath: string;
+  readonly logFile: string;
+  /** How long to wait for every watch to be established. Default 60 s. */
+  readonly readyTimeoutMs?: number;
+}
+
+export interface Adapter {
+  readonly pid: number;
+  readonly logFile: string;
+  readonly log: (lines?: number) => string;
+  readonly exited: () => boolean;
+  readonly stop: () => Promise<void>;
+}
+
+/** client-go's reflector name for a GVR watched cluster-wide: GroupVersionResource.String(). */
+export const reflectorName = (gvr: AdapterConfig['resources'][number]['gvr']): string =>
+  `${gvr.Group}/${gvr.Version}, Resource=${gvr.Resource}`;
+
+/**
+ * Starts the adapter and resolves once every resource's reflector has listed ("Caches populated", logged at klog
+ * verbosity 2). From then on its watches deliver every change: an object created after this resolves has a
+ * resourceVersion after the list's and arrives as an add event. Objects that existed before arrive as nothing,
+ * as in a cluster.
+ */
+export const startAdapter = async (o: AdapterOptions): Promise<Adapter> => {
+  const binary = join(controlPlaneBinaries(), 'apiserver_receive_adapter');
+  const profilingPort = await freePort();
+  const managed = spawnLogged('apiserver_receive_adapter', binary, [], o.logFile, {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      KUBECONFIG: o.kubeconfigPath,
+      K_SINK: o.sink,
+      K_SOURCE_CONFIG: JSON.stringify(o.config),
+      NAME: o.name,
+      NAMESPACE: o.namespace,
+      SYSTEM_NAMESPACE: 'knative-eventing',
+      K_METRICS_CONFIG: '{}',
+      K_LOGGING_CONFIG: '{}',
+      K_KLOG_VERBOSITY: '2',
+      PROFILING_PORT: String(profilingPort),
+    },
+  });
+  const adapter: Adapter = {
+    pid: managed.pid,
+    logFile: o.logFile,
+    log: (lines = 40) => logTail(managed, lines),
+    exited: () => managed.exited(),
+    stop: async () => {
+      await stopProcess(managed);
+      managed.disarm();
+    },
+  };
+  const wanted = o.config.resources.map((r) => reflectorName(r.gvr));
+  const deadline = Date.now() + (o.readyTimeoutMs ?? 60_000);
+  try {
+    for (;;) {
+      const log = logTail(managed, 100_000);
+      if (managed.exited()) throw new Error(`the receive adapter exited:\n${adapter.log()}`);
+      const missing = /could not retrieve information about resource ([^:"]+)/.exec(log);
+      if (missing !== null)
+        throw new Error(`the receive adapter cannot watch ${missing[1] ?? '?'}:\n${adapter.log()}`);
+      const waiting = wanted.filter(
+        (r) => !log.includes(`"Caches populated" type="*unstructured.Unstructured" reflector="${r}"`),
+      );
+      if (waiting.length === 0) return adapter;
+      if (Date.now() > deadline)
+        throw new Error(`the receive adapter did not list ${waiting.join('; ')} in time:\n${adapter.log()}`);
+      await sleep(100);
+    }
+  } catch (e) {
+    await adapter.stop();
+    throw e;
+  }
+};
