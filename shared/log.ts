@@ -13,7 +13,7 @@ export interface LogEnv {
   readonly log: Logger;
 }
 
-const SECRET_KEYS = /token|password|secret|auth|dockerconfigjson/i;
+const SECRET_KEYS = /^(token|password|auth|authorization|\.?dockerconfigjson)$/i;
 
 const redact = (key: string, value: unknown): unknown =>
   key !== '' && SECRET_KEYS.test(key) && typeof value === 'string' ? '[redacted]' : value;

@@ -1,4 +1,5 @@
-// The webhook process: production wiring from the environment, and `startWebhook` for tests and the bench.
+// The webhook process: production wiring from the environment, and `startWebhook` for tests and the bench. Run it
+// alone (`node dist/functions/build-webhook/main.js`), or under the function runtime through runtime.ts.
 //   PORT            health port (Knative's), default 8080
 //   TLS_PORT        admission port, default 8443
 //   TLS_CERT_FILE   default /var/run/secrets/quay-bridge-webhook/tls.crt (OpenShift service CA Secret)
@@ -17,7 +18,8 @@ import { watchTls, type TlsFiles } from './tls-files.js';
 
 export interface WebhookOptions {
   readonly kubeConfig: KubeConfig;
-  readonly port: number;
+  /** Health port; undefined when the function runtime serves health (runtime.ts). */
+  readonly port: number | undefined;
   readonly tlsPort: number;
   readonly host?: string;
   readonly tls: TlsFiles;
@@ -28,7 +30,7 @@ export interface WebhookOptions {
 }
 
 export interface Webhook {
-  readonly port: number;
+  readonly port: number | undefined;
   readonly tlsPort: number;
   readonly ready: () => boolean;
   /** The settings admissions are decided with now. */
@@ -91,21 +93,29 @@ export const startWebhook = async (o: WebhookOptions): Promise<Webhook> => {
   }
 };
 
-const fromEnvironment = async (): Promise<void> => {
-  const env = process.env;
-  const log = stdoutLogger();
+/** The production options, from the environment; `withHealth` false when the function runtime serves health. */
+export const optionsFromEnvironment = (
+  env: NodeJS.ProcessEnv,
+  withHealth: boolean,
+  log: Logger = stdoutLogger(),
+): WebhookOptions => {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
-  const webhook = await startWebhook({
+  return {
     kubeConfig,
-    port: Number(env.PORT ?? '8080'),
+    port: withHealth ? Number(env.PORT ?? '8080') : undefined,
     tlsPort: Number(env.TLS_PORT ?? '8443'),
     tls: {
       certFile: env.TLS_CERT_FILE ?? '/var/run/secrets/quay-bridge-webhook/tls.crt',
       keyFile: env.TLS_KEY_FILE ?? '/var/run/secrets/quay-bridge-webhook/tls.key',
     },
     log,
-  });
+  };
+};
+
+const fromEnvironment = async (): Promise<void> => {
+  const log = stdoutLogger();
+  const webhook = await startWebhook(optionsFromEnvironment(process.env, true, log));
   log.info('webhook listening', { port: webhook.port, tlsPort: webhook.tlsPort });
   const shutdown = (signal: string): void => {
     log.info('webhook stopping', { signal });

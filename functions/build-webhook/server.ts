@@ -8,8 +8,8 @@ import { admissionListener, type AdmissionHttpEnv, type Timing } from './handle.
 import type { TlsMaterial } from './tls-files.js';
 
 export interface ServersOptions {
-  /** Health port (Knative's PORT); 0 picks a free one. */
-  readonly port: number;
+  /** Health port (Knative's PORT); 0 picks a free one; undefined: no health server (the function runtime has one). */
+  readonly port: number | undefined;
   /** Admission port; 0 picks a free one. */
   readonly tlsPort: number;
   /** Listen address; default all interfaces. */
@@ -21,7 +21,7 @@ export interface ServersOptions {
 }
 
 export interface Servers {
-  readonly port: number;
+  readonly port: number | undefined;
   readonly tlsPort: number;
   /** New serving certificate and key for connections from now on. */
   readonly setTls: (m: TlsMaterial) => void;
@@ -67,7 +67,7 @@ const closeServer = (server: http.Server): Promise<void> =>
   });
 
 export const startServers = async (o: ServersOptions): Promise<Servers> => {
-  const health = http.createServer(healthListener(o.ready));
+  const health = o.port === undefined ? undefined : http.createServer(healthListener(o.ready));
   const admission = https.createServer(
     {
       cert: o.tls.cert,
@@ -80,12 +80,13 @@ export const startServers = async (o: ServersOptions): Promise<Servers> => {
     },
     admissionListener(o.admission, o.onTiming),
   );
-  const port = await listen(health, o.port, o.host);
+  const port =
+    health === undefined || o.port === undefined ? undefined : await listen(health, o.port, o.host);
   let tlsPort: number;
   try {
     tlsPort = await listen(admission, o.tlsPort, o.host);
   } catch (e) {
-    await closeServer(health);
+    if (health !== undefined) await closeServer(health);
     throw e;
   }
   return {
@@ -95,7 +96,7 @@ export const startServers = async (o: ServersOptions): Promise<Servers> => {
       admission.setSecureContext({ cert: m.cert, key: m.key, minVersion: 'TLSv1.2' });
     },
     close: async () => {
-      await Promise.all([closeServer(health), closeServer(admission)]);
+      await Promise.all([...(health === undefined ? [] : [closeServer(health)]), closeServer(admission)]);
     },
   };
 };

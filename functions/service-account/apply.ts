@@ -99,10 +99,11 @@ const ensureSecret = (target: RobotTarget, robot: Robot): Effect<Change> =>
         name: target.secretName,
       };
       const desired = desiredSecret(target, robot);
-      const apply = pipe(
-        kube.patch(ref, { type: 'apply', force: true, body: secretApplyBody(desired) }),
-        TE.map(() => undefined),
-      );
+      const apply = (): TE.TaskEither<SyncError, undefined> =>
+        pipe(
+          kube.patch(ref, { type: 'apply', force: true, body: secretApplyBody(desired) }),
+          TE.map(() => undefined),
+        );
       return pipe(
         getOptional(kube, Secret, ref),
         TE.flatMap((existing): TE.TaskEither<SyncError, Change> => {
@@ -111,12 +112,12 @@ const ensureSecret = (target: RobotTarget, robot: Robot): Effect<Change> =>
             case 'Unchanged':
               return TE.right('unchanged');
             case 'Apply':
-              return pipe(apply, TE.as<Change>(O.isNone(existing) ? 'created' : 'updated'));
+              return pipe(apply(), TE.as<Change>(O.isNone(existing) ? 'created' : 'updated'));
             case 'Replace':
               return pipe(
                 kube.delete(ref, { preconditions: { uid: plan.uid } }),
                 TE.orElse((e) => (e._tag === 'KubeNotFound' ? TE.right(undefined) : TE.left(e))),
-                TE.flatMap(() => apply),
+                TE.flatMap(apply),
                 TE.as<Change>('updated'),
               );
           }

@@ -43,6 +43,11 @@ const mergePatch = (target: unknown, patch: unknown): unknown => {
   );
 };
 
+const lazy =
+  <A>(f: () => TE.TaskEither<KubeError, A>): TE.TaskEither<KubeError, A> =>
+  () =>
+    f()();
+
 export const fakeKube = (): FakeKube => {
   const store = new Map<string, Obj>();
   const calls: string[] = [];
@@ -87,70 +92,75 @@ export const fakeKube = (): FakeKube => {
     failNext: (prefix, error) => {
       faults.push({ prefix, error });
     },
-    get: (ref) => {
-      const what = `get ${ref.type.kind} ${ref.namespace ?? ''}/${ref.name}`;
-      const fault = record(what);
-      if (fault !== undefined) return TE.left(fault);
-      const o = store.get(key(ref.type, ref.namespace, ref.name));
-      return o === undefined ? TE.left(notFound(what)) : TE.right(clone(o));
-    },
-    list: (type, options = {}) => {
-      const fault = record(`list ${type.kind} ${options.namespace ?? '*'}`);
-      if (fault !== undefined) return TE.left(fault);
-      return TE.right(
-        self
-          .all(type)
-          .filter((o) => options.namespace === undefined || o.metadata.namespace === options.namespace),
-      );
-    },
-    create: (type, namespace, body) => {
-      const b = body as Obj;
-      const what = `create ${type.kind} ${namespace ?? ''}/${b.metadata.name}`;
-      const fault = record(what);
-      if (fault !== undefined) return TE.left(fault);
-      if (store.has(key(type, namespace, b.metadata.name)))
-        return TE.left({ _tag: 'KubeConflict', message: `${what}: already exists` });
-      return TE.right(
-        self.put(type, {
-          ...b,
-          metadata: { ...b.metadata, ...(namespace === undefined ? {} : { namespace }) },
-        }),
-      );
-    },
-    patch: (ref, patch: Patch, subresource) => {
-      const what = `patch ${ref.type.kind} ${ref.namespace ?? ''}/${ref.name}${subresource === undefined ? '' : `/${subresource}`} ${patch.type}`;
-      const fault = record(what);
-      if (fault !== undefined) return TE.left(fault);
-      self.onPatch?.(ref);
-      const k = key(ref.type, ref.namespace, ref.name);
-      const current = store.get(k);
-      if (patch.type === 'json')
-        return TE.left({ _tag: 'KubeRejected', status: 415, message: 'json patch not faked' });
-      const body = clone(patch.body) as Obj;
-      if (current === undefined) {
-        if (patch.type !== 'apply') return TE.left(notFound(what));
-        return TE.right(self.put(ref.type, body));
-      }
-      const wantedRv = body.metadata.resourceVersion;
-      if (wantedRv !== undefined && wantedRv !== current.metadata.resourceVersion)
-        return TE.left({ _tag: 'KubeConflict', message: `${what}: the object has been modified` });
-      delete body.metadata.resourceVersion;
-      const next = stamp(mergePatch(current, body) as Obj);
-      store.set(k, next);
-      return TE.right(clone(next));
-    },
-    delete: (ref, options = {}) => {
-      const what = `delete ${ref.type.kind} ${ref.namespace ?? ''}/${ref.name}`;
-      const fault = record(what);
-      if (fault !== undefined) return TE.left(fault);
-      const k = key(ref.type, ref.namespace, ref.name);
-      const current = store.get(k);
-      if (current === undefined) return TE.left(notFound(what));
-      if (options.preconditions?.uid !== undefined && options.preconditions.uid !== current.metadata.uid)
-        return TE.left({ _tag: 'KubeConflict', message: `${what}: uid precondition failed` });
-      store.delete(k);
-      return TE.right(undefined);
-    },
+    get: (ref) =>
+      lazy(() => {
+        const what = `get ${ref.type.kind} ${ref.namespace ?? ''}/${ref.name}`;
+        const fault = record(what);
+        if (fault !== undefined) return TE.left(fault);
+        const o = store.get(key(ref.type, ref.namespace, ref.name));
+        return o === undefined ? TE.left(notFound(what)) : TE.right(clone(o));
+      }),
+    list: (type, options = {}) =>
+      lazy(() => {
+        const fault = record(`list ${type.kind} ${options.namespace ?? '*'}`);
+        if (fault !== undefined) return TE.left(fault);
+        return TE.right(
+          self
+            .all(type)
+            .filter((o) => options.namespace === undefined || o.metadata.namespace === options.namespace),
+        );
+      }),
+    create: (type, namespace, body) =>
+      lazy(() => {
+        const b = body as Obj;
+        const what = `create ${type.kind} ${namespace ?? ''}/${b.metadata.name}`;
+        const fault = record(what);
+        if (fault !== undefined) return TE.left(fault);
+        if (store.has(key(type, namespace, b.metadata.name)))
+          return TE.left({ _tag: 'KubeConflict', message: `${what}: already exists` });
+        return TE.right(
+          self.put(type, {
+            ...b,
+            metadata: { ...b.metadata, ...(namespace === undefined ? {} : { namespace }) },
+          }),
+        );
+      }),
+    patch: (ref, patch: Patch, subresource) =>
+      lazy(() => {
+        const what = `patch ${ref.type.kind} ${ref.namespace ?? ''}/${ref.name}${subresource === undefined ? '' : `/${subresource}`} ${patch.type}`;
+        const fault = record(what);
+        if (fault !== undefined) return TE.left(fault);
+        self.onPatch?.(ref);
+        const k = key(ref.type, ref.namespace, ref.name);
+        const current = store.get(k);
+        if (patch.type === 'json')
+          return TE.left({ _tag: 'KubeRejected', status: 415, message: 'json patch not faked' });
+        const body = clone(patch.body) as Obj;
+        if (current === undefined) {
+          if (patch.type !== 'apply') return TE.left(notFound(what));
+          return TE.right(self.put(ref.type, body));
+        }
+        const wantedRv = body.metadata.resourceVersion;
+        if (wantedRv !== undefined && wantedRv !== current.metadata.resourceVersion)
+          return TE.left({ _tag: 'KubeConflict', message: `${what}: the object has been modified` });
+        delete body.metadata.resourceVersion;
+        const next = stamp(mergePatch(current, body) as Obj);
+        store.set(k, next);
+        return TE.right(clone(next));
+      }),
+    delete: (ref, options = {}) =>
+      lazy(() => {
+        const what = `delete ${ref.type.kind} ${ref.namespace ?? ''}/${ref.name}`;
+        const fault = record(what);
+        if (fault !== undefined) return TE.left(fault);
+        const k = key(ref.type, ref.namespace, ref.name);
+        const current = store.get(k);
+        if (current === undefined) return TE.left(notFound(what));
+        if (options.preconditions?.uid !== undefined && options.preconditions.uid !== current.metadata.uid)
+          return TE.left({ _tag: 'KubeConflict', message: `${what}: uid precondition failed` });
+        store.delete(k);
+        return TE.right(undefined);
+      }),
   };
   return self;
 };

@@ -1,0 +1,232 @@
+import { expect } from 'chai';
+import { serviceAccountStep } from '../../../../functions/service-account/handle.js';
+import { Resources } from '../../../../shared/kube/resources.js';
+import { makeHandler } from '../../../../shared/runtime/handler.js';
+import { apiServerEvent } from '../../shared/fakes/events.js';
+import { imageStream, namespace, serviceAccount, world, type TestWorld } from '../../shared/fakes/env.js';
+
+const ours = 'quay.redhat.com/quayintegrations';
+const deliver = (w: TestWorld, event: unknown) =>
+  makeHandler(serviceAccountStep, () => Promise.resolve(w.env))({ cloudevent: event });
+
+const secretConfig = (w: TestWorld, name = 'builder-quay-openshift') => {
+  const s = w.kube.read(Resources.Secret, 'team-a', name);
+  const data = (s?.data as Record<string, string> | undefined)?.['.dockerconfigjson'];
+  return data === undefined
+    ? undefined
+    : (JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as {
+        auths: Record<string, { auth: string; username: string; password: string }>;
+      });
+};
+
+/** A provisioned namespace with its builder ServiceAccount. */
+const setup = (w: TestWorld) => {
+  w.kube.put(Resources.Namespace, namespace('team-a', { finalizers: [ours] }));
+  w.quay.addOrg('openshift_team-a');
+  return w.kube.put(
+    Resources.ServiceAccount,
+    serviceAccount('team-a', 'builder', { secrets: [{ name: 'builder-dockercfg-1' }] }),
+  );
+};
+
+describe('service-account step (handle)', () => {
+  it('provisions the robot, its default permission, the Secret and both links', async () => {
+    const w = world();
+    const sa = setup(w);
+    const answer = await deliver(w, apiServerEvent('add', sa));
+    expect(answer).to.deep.include({ statusCode: 204, body: '' });
+    const org = w.quay.orgs.get('openshift_team-a');
+    const robot = org?.robots.get('openshift_team-a+builder');
+    expect(robot).to.not.equal(undefined);
+    expect(org?.prototypes.map((p) => [p.delegate.name, p.role])).to.deep.equal([
+      ['openshift_team-a+builder', 'write'],
+    ]);
+    const auth = secretConfig(w)?.auths['quay.example.com'];
+    expect(auth?.auth).to.equal(
+      Buffer.from(`openshift_team-a+builder:${robot?.token ?? ''}`).toString('base64'),
+    );
+    const secret = w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift');
+    expect(secret).to.deep.include({ type: 'kubernetes.io/dockerconfigjson' });
+    expect(secret?.metadata.labels).to.deep.equal({ 'app.kubernetes.io/managed-by': 'quay-bridge' });
+    expect(secret?.metadata.ownerReferences).to.deep.equal([
+      { apiVersion: 'v1', kind: 'ServiceAccount', name: 'builder', uid: sa.metadata.uid },
+    ]);
+    const linked = w.kube.read(Resources.ServiceAccount, 'team-a', 'builder');
+    expect(linked?.secrets).to.deep.equal([
+      { name: 'builder-dockercfg-1' },
+      { name: 'builder-quay-openshift' },
+    ]);
+    expect(linked?.imagePullSecrets).to.deep.equal([{ name: 'builder-quay-openshift' }]);
+    expect(w.log.lines[0]).to.include({
+      outcome: 'created',
+      kind: 'ServiceAccount',
+      name: 'builder',
+      namespace: 'team-a',
+    });
+  });
+
+  it('costs two Quay reads and no writes when nothing changed', async () => {
+    const w = world();
+    const sa = setup(w);
+    await deliver(w, apiServerEvent('add', sa));
+    w.quay.calls.length = 0;
+    w.kube.calls.length = 0;
+    const answer = await deliver(w, apiServerEvent('update', sa));
+    expect(answer.statusCode).to.equal(204);
+    expect(w.quay.calls).to.deep.equal([
+      'listRobots(openshift_team-a)',
+      'listDefaultPermissions(openshift_team-a)',
+    ]);
+    expect(w.kube.calls.filter((c) => !c.startsWith('get') && !c.startsWith('list'))).to.deep.equal([]);
+    expect(w.log.lines[1]).to.include({ outcome: 'unchanged', quayCalls: 2 });
+  });
+
+  it('creates the organization and the namespace finalizer itself when its event comes before the namespace’s', async () => {
+    const w = world();
+    w.kube.put(Resources.Namespace, namespace('team-a'));
+    const sa = w.kube.put(Resources.ServiceAccount, serviceAccount('team-a', 'default'));
+    const answer = await deliver(w, apiServerEvent('add', sa));
+    expect(answer.statusCode).to.equal(204);
+    expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.finalizers).to.deep.equal([ours]);
+    expect(w.quay.orgs.get('openshift_team-a')?.robots.has('openshift_team-a+default')).to.equal(true);
+    expect(w.quay.orgs.get('openshift_team-a')?.prototypes.map((p) => p.role)).to.deep.equal(['read']);
+  });
+
+  it('B9: fixes a wrong-role prototype instead of adding a second', async () => {
+    const w = world();
+    const sa = setup(w);
+    await deliver(w, apiServerEvent('add', sa));
+    const org = w.quay.orgs.get('openshift_team-a');
+    if (org === undefined) throw new Error('no org');
+    org.prototypes = org.prototypes.map((p) => ({ ...p, role: 'read' }));
+    w.quay.calls.length = 0;
+    await deliver(w, apiServerEvent('update', sa));
+    expect(w.quay.calls).to.include(
+      'ensureDefaultPermission(openshift_team-a,openshift_team-a+builder,write)',
+    );
+    expect(org.prototypes.map((p) => p.role)).to.deep.equal(['write']);
+  });
+
+  it('B8: answers 503 when Quay refuses the robot read, and writes nothing on a guess', async () => {
+    const w = world();
+    const sa = setup(w);
+    await w.env.settings.configured()();
+    w.quay.fail('listRobots', { _tag: 'QuayAuthFailed', status: 401, message: 'invalid_token' });
+    const answer = await deliver(w, apiServerEvent('add', sa));
+    expect(answer.statusCode).to.equal(503);
+    expect(w.quay.calls.filter((c) => c.startsWith('ensure'))).to.deep.equal([]);
+    expect(w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift')).to.equal(undefined);
+  });
+
+  it('recreates a robot deleted in Quay and updates the Secret with its new token', async () => {
+    const w = world();
+    const sa = setup(w);
+    await deliver(w, apiServerEvent('add', sa));
+    const before = secretConfig(w)?.auths['quay.example.com']?.password;
+    w.quay.orgs.get('openshift_team-a')?.robots.clear();
+    await deliver(w, apiServerEvent('update', sa));
+    const after = secretConfig(w)?.auths['quay.example.com']?.password;
+    expect(after).to.be.a('string').and.not.equal(before);
+    expect(after).to.equal(
+      w.quay.orgs.get('openshift_team-a')?.robots.get('openshift_team-a+builder')?.token,
+    );
+  });
+
+  it('restores a robot Secret deleted by hand, from a Reference-mode Secret event', async () => {
+    const w = world();
+    const sa = setup(w);
+    await deliver(w, apiServerEvent('add', sa));
+    const secret = w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift');
+    w.kube.remove(Resources.Secret, 'team-a', 'builder-quay-openshift');
+    const answer = await deliver(w, apiServerEvent('delete', secret ?? {}, { mode: 'ref' }));
+    expect(answer.statusCode).to.equal(204);
+    expect(secretConfig(w)?.auths['quay.example.com']?.username).to.equal('openshift_team-a+builder');
+  });
+
+  it('B10: restores a Secret edited by hand while keeping other actors’ labels and annotations', async () => {
+    const w = world();
+    const sa = setup(w);
+    await deliver(w, apiServerEvent('add', sa));
+    const s = w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift');
+    w.kube.put(Resources.Secret, {
+      ...s,
+      metadata: {
+        ...s?.metadata,
+        labels: { ...(s?.metadata.labels as object), team: 'blue' },
+        annotations: { note: 'keep me' },
+      },
+      data: { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') },
+    });
+    await deliver(w, apiServerEvent('update', sa));
+    const after = w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift');
+    expect(after?.metadata.labels).to.deep.equal({
+      'app.kubernetes.io/managed-by': 'quay-bridge',
+      team: 'blue',
+    });
+    expect(after?.metadata.annotations).to.deep.equal({ note: 'keep me' });
+    expect(secretConfig(w)?.auths['quay.example.com']?.username).to.equal('openshift_team-a+builder');
+  });
+
+  it('grants a new robot its role on the namespace’s existing repositories (QBO #109)', async () => {
+    const w = world();
+    const sa = setup(w);
+    w.kube.put(Resources.ImageStream, imageStream('team-a', 'web'));
+    w.quay.orgs.get('openshift_team-a')?.repos.set('web', new Map());
+    await deliver(w, apiServerEvent('add', sa));
+    expect(w.quay.orgs.get('openshift_team-a')?.repos.get('web')?.get('openshift_team-a+builder')).to.equal(
+      'write',
+    );
+  });
+
+  it('links under a resourceVersion lock and redoes the link after a conflict, keeping the other writer’s entry', async () => {
+    const w = world();
+    const sa = setup(w);
+    let once = true;
+    w.kube.onPatch = (ref) => {
+      if (ref.type.kind !== 'ServiceAccount' || !once) return;
+      once = false;
+      const current = w.kube.read(Resources.ServiceAccount, 'team-a', 'builder');
+      w.kube.put(Resources.ServiceAccount, {
+        ...current,
+        imagePullSecrets: [{ name: 'builder-dockercfg-1' }],
+      });
+    };
+    await deliver(w, apiServerEvent('add', sa));
+    expect(w.kube.read(Resources.ServiceAccount, 'team-a', 'builder')?.imagePullSecrets).to.deep.equal([
+      { name: 'builder-dockercfg-1' },
+      { name: 'builder-quay-openshift' },
+    ]);
+  });
+
+  it('ignores ServiceAccounts without a robot, and Secrets that are not robot Secrets', async () => {
+    const w = world();
+    setup(w);
+    const other = w.kube.put(Resources.ServiceAccount, serviceAccount('team-a', 'pipeline'));
+    expect((await deliver(w, apiServerEvent('add', other))).statusCode).to.equal(204);
+    expect(
+      (
+        await deliver(
+          w,
+          apiServerEvent(
+            'add',
+            { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x', namespace: 'team-a' } },
+            { mode: 'ref' },
+          ),
+        )
+      ).statusCode,
+    ).to.equal(204);
+    expect(w.log.lines.map((l) => l.outcome)).to.deep.equal(['ignored', 'ignored']);
+    expect(w.quay.orgs.get('openshift_team-a')?.robots.size).to.equal(0);
+  });
+
+  it('provisions a configured additional ServiceAccount (QBO #148)', async () => {
+    const w = world({ spec: { additionalServiceAccounts: [{ name: 'pipeline', role: 'write' }] } });
+    setup(w);
+    const sa = w.kube.put(Resources.ServiceAccount, serviceAccount('team-a', 'pipeline'));
+    await deliver(w, apiServerEvent('add', sa));
+    expect(w.kube.read(Resources.Secret, 'team-a', 'pipeline-quay-openshift')).to.not.equal(undefined);
+    expect(
+      w.quay.orgs.get('openshift_team-a')?.prototypes.map((p) => [p.delegate.name, p.role]),
+    ).to.deep.equal([['openshift_team-a+pipeline', 'write']]);
+  });
+});
