@@ -8,6 +8,7 @@ import * as repos from './handlers/repositories.js';
 import { robotRoutes as robots } from './handlers/robots.js';
 import * as su from './handlers/superuser.js';
 import * as tags from './handlers/tags.js';
+import * as teams from './handlers/teams.js';
 import * as user from './handlers/user.js';
 import type { RouteSpec } from './router.js';
 
@@ -37,6 +38,12 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   { template: `${ORG}/robots/{robot}/regenerate`, handlers: { POST: robots.orgRegenerate } },
   { template: `${ORG}/robots/{robot}/permissions`, handlers: { GET: robots.orgPermissions } },
+  { template: `${ORG}/team/{team}`, handlers: { PUT: teams.putTeam, DELETE: teams.deleteTeam } },
+  { template: `${ORG}/team/{team}/members`, handlers: { GET: teams.listTeamMembers } },
+  {
+    template: `${ORG}/team/{team}/members/{member}`,
+    handlers: { PUT: teams.putTeamMember, DELETE: teams.deleteTeamMember },
+  },
   { template: `${ORG}/prototypes`, handlers: { GET: protos.listPrototypes, POST: protos.createPrototype } },
   {
     template: `${ORG}/prototypes/{prototype}`,

@@ -224,6 +224,48 @@ describe('Quay emulator lifecycle', function () {
     expect(quay.state().robots.map((r) => r.name)).to.deep.equal([]);
   });
 
+  it("gives a robot on a team the team's repository role, and lists the team with the robot", async () => {
+    await call(quay, 'POST', '/api/v1/organization/', { name: 'lab' });
+    const robot = await call(quay, 'PUT', '/api/v1/organization/lab/robots/ci');
+    const created = await call(quay, 'PUT', '/api/v1/organization/lab/team/ci', { role: 'member' });
+    expect((created.body as { new_team: boolean }).new_team).to.equal(true);
+    const member = await call(quay, 'PUT', '/api/v1/organization/lab/team/ci/members/lab+ci');
+    expect(member.body).to.include({ name: 'lab+ci', kind: 'user', is_robot: true, invited: false });
+    const twice = await call(quay, 'PUT', '/api/v1/organization/lab/team/ci/members/lab+ci');
+    expect([twice.status, twice.body]).to.deep.equal([
+      400,
+      { message: 'User lab+ci is already a member of team ci' },
+    ]);
+    await call(quay, 'POST', '/api/v1/repository', {
+      namespace: 'lab',
+      repository: 'app',
+      visibility: 'private',
+      description: '',
+    });
+    await call(quay, 'PUT', '/api/v1/repository/lab/app/permissions/team/ci', { role: 'write' });
+    const listed = await call(quay, 'GET', '/api/v1/organization/lab/robots?permissions=true&token=false');
+    const entry = (
+      listed.body as { robots: { name: string; teams: { name: string }[]; repositories: string[] }[] }
+    ).robots[0];
+    expect([entry?.name, entry?.teams.map((t) => t.name), entry?.repositories]).to.deep.equal([
+      'lab+ci',
+      ['ci'],
+      [],
+    ]);
+    const basic = Buffer.from(`lab+ci:${(robot.body as { token: string }).token}`).toString('base64');
+    const auth = await fetch(`${quay.url}/v2/auth?service=x&scope=repository:lab/app:push,pull`, {
+      headers: { authorization: `Basic ${basic}` },
+    });
+    const { token } = (await auth.json()) as { token: string };
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      access: unknown;
+    };
+    expect(claims.access).to.deep.equal([{ type: 'repository', name: 'lab/app', actions: ['push', 'pull'] }]);
+    expect((await call(quay, 'DELETE', '/api/v1/organization/lab/team/ci')).status).to.equal(204);
+    expect(quay.state().organizations[0]?.teams.map((t) => t.name)).to.deep.equal(['owners']);
+    expect(quay.state().repositories[0]?.teamPermissions).to.deep.equal({});
+  });
+
   it('serves HTTPS with the certificate it is given', async () => {
     await quay.close();
     const dir = mkdtempSync(join(tmpdir(), 'quay-emulator-tls-'));
