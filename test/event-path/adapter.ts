@@ -6,7 +6,10 @@
 //
 // Ports: the adapter serves health probes on :8080 (fixed, knative.dev/pkg/injection) and pprof on :8008 unless
 // PROFILING_PORT says otherwise. Neither is fatal when taken: the probe server's error is dropped and the pprof
-// server only logs it. PROFILING_PORT is set to a free port; :8080 is left to whoever has it.
+// server only logs it. PROFILING_PORT is set to a free port, and :8080 is held by this process while the adapter
+// starts (unless someone already has it), so that the adapter never takes :8080 from other processes on the
+// machine (faas-js-runtime's default port): several adapters and other tests can run side by side.
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { logTail, sleep, stopProcess } from '../harness/processes.js';
 import { controlPlaneBinaries, freePort } from '../harness/index.js';
@@ -33,6 +36,20 @@ export interface Adapter {
   readonly stop: () => Promise<void>;
 }
 
+/** Listens on :port on all interfaces (as Go's ":port" does); undefined if someone already listens there. */
+const holdPort = (port: number): Promise<Server | undefined> =>
+  new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => {
+      resolve(undefined);
+    });
+    server.listen(port, () => {
+      resolve(server);
+    });
+  });
+
+export const ADAPTER_PROBE_PORT = 8080;
+
 /** client-go's reflector name for a GVR watched cluster-wide: GroupVersionResource.String(). */
 export const reflectorName = (gvr: AdapterConfig['resources'][number]['gvr']): string =>
   `${gvr.Group}/${gvr.Version}, Resource=${gvr.Resource}`;
@@ -46,6 +63,15 @@ export const reflectorName = (gvr: AdapterConfig['resources'][number]['gvr']): s
 export const startAdapter = async (o: AdapterOptions): Promise<Adapter> => {
   const binary = join(controlPlaneBinaries(), 'apiserver_receive_adapter');
   const profilingPort = await freePort();
+  const held = await holdPort(ADAPTER_PROBE_PORT);
+  const release = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (held === undefined) resolve();
+      else
+        held.close(() => {
+          resolve();
+        });
+    });
   const managed = spawnLogged('apiserver_receive_adapter', binary, [], o.logFile, {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -83,13 +109,18 @@ export const startAdapter = async (o: AdapterOptions): Promise<Adapter> => {
       const waiting = wanted.filter(
         (r) => !log.includes(`"Caches populated" type="*unstructured.Unstructured" reflector="${r}"`),
       );
-      if (waiting.length === 0) return adapter;
+      // The probe server has long tried :8080 by now (before the adapter even listed).
+      if (waiting.length === 0) {
+        await release();
+        return adapter;
+      }
       if (Date.now() > deadline)
         throw new Error(`the receive adapter did not list ${waiting.join('; ')} in time:\n${adapter.log()}`);
       await sleep(100);
     }
   } catch (e) {
     await adapter.stop();
+    await release();
     throw e;
   }
 };
