@@ -101,11 +101,12 @@ export const startQuayEmulator = async (opts: QuayEmulatorOptions = {}): Promise
     discovery: () => discovery,
     deletionScheduled: () => {
       if (opts.gcAfterMs === undefined) return;
-      const delay = opts.gcAfterMs;
+      // Everything deleted up to now is due when the timer fires (and nothing deleted later).
+      const deletedBy = world.now();
       const timer = setTimeout(() => {
         timers.delete(timer);
-        collectGarbage(world, world.now() - delay);
-      }, delay);
+        collectGarbage(world, deletedBy);
+      }, opts.gcAfterMs);
       timers.add(timer);
     },
     registryKey: () => {
