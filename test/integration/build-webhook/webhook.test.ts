@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { expect } from 'chai';
-import { parse } from 'yaml';
+import { KubeConfig } from '@kubernetes/client-node';
+import { parse, parseAllDocuments } from 'yaml';
 import {
   freePort,
   issueCertificate,
@@ -25,7 +26,8 @@ import { eventually } from '../../openshift-standin/wait.js';
 import { startWebhook, type Webhook } from '../../../functions/build-webhook/main.js';
 import { memoryLogger } from '../../../shared/log.js';
 
-const CLUSTER_ID = 'bwtest';
+// `openshift`: the name knative/webhook/rbac.yaml narrows Secret access to is builder-quay-openshift.
+const CLUSTER_ID = 'openshift';
 const QUAY = 'quay.example.com:8443';
 const A = 'quay-registry-operator.quay.redhat.com/';
 const WEBHOOK_NAME = 'quayintegration.quay.redhat.com';
@@ -74,6 +76,57 @@ describe('build webhook and build step on a real kube-apiserver', function () {
     kube: `kube-bw-${suffix}`,
   };
   const qiName = `bw-${suffix}`;
+  const roleName = `quay-bridge-webhook-${suffix}`;
+  let webhookKubeConfig: KubeConfig | undefined;
+
+  /**
+   * The webhook's own identity: the ServiceAccount and ClusterRole rules of knative/webhook/rbac.yaml (names
+   * suffixed, so as not to meet an install of the manifests in the same cluster), and a token of that account.
+   */
+  const webhookIdentity = async (): Promise<KubeConfig> => {
+    const docs = parseAllDocuments(
+      readFileSync(join(repoRoot, 'knative', 'webhook', 'rbac.yaml'), 'utf8'),
+    ).map((d) => d.toJS() as { kind: string; rules?: unknown[] });
+    const rules = docs.find((d) => d.kind === 'ClusterRole')?.rules;
+    const saNamespace = `bw-qb-${suffix}`;
+    ok(
+      'create ServiceAccount',
+      await http().create(paths.serviceAccounts(saNamespace), { metadata: { name: 'quay-bridge-webhook' } }),
+    );
+    ok(
+      'create ClusterRole',
+      await http().create('/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+        metadata: { name: roleName },
+        rules,
+      }),
+    );
+    ok(
+      'create ClusterRoleBinding',
+      await http().create('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+        metadata: { name: roleName },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
+        subjects: [{ kind: 'ServiceAccount', name: 'quay-bridge-webhook', namespace: saNamespace }],
+      }),
+    );
+    const requested = ok(
+      'request a token',
+      await http().create(`${paths.serviceAccount(saNamespace, 'quay-bridge-webhook')}/token`, {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 3600 },
+      }),
+    );
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [
+        { name: 'test', server: cp.serverUrl, caData: Buffer.from(cp.pki.caPem).toString('base64') },
+      ],
+      users: [{ name: 'webhook', token: String(dig(requested, 'status', 'token')) }],
+      contexts: [{ name: 'webhook', cluster: 'test', user: 'webhook' }],
+      currentContext: 'webhook',
+    });
+    return kc;
+  };
   const mwcName = `quay-bridge-${suffix}`;
 
   const admissions = (namespace: string) =>
@@ -162,8 +215,9 @@ describe('build webhook and build step on a real kube-apiserver', function () {
       }),
     );
 
+    webhookKubeConfig = await webhookIdentity();
     webhook = await startWebhook({
-      kubeConfig: cp.kubeConfig,
+      kubeConfig: webhookKubeConfig,
       port: 0,
       tlsPort: 0,
       host: '127.0.0.1',
@@ -427,6 +481,26 @@ describe('build webhook and build step on a real kube-apiserver', function () {
       expect(dig(await readBuild(ns.team, 'app-renewed'), 'spec', 'output', 'to', 'kind')).to.equal(
         'DockerImage',
       );
+    });
+  });
+
+  describe('least privilege', () => {
+    it('runs on the rules of knative/webhook/rbac.yaml: it reads the builder Secret, and no other', async () => {
+      // Everything above ran with this identity, its informers included (a refused list or watch would be logged).
+      expect(log.lines.filter((l) => l.level !== 'info').map((l) => l.msg)).to.deep.equal([]);
+      // Here the edges of what it may read.
+      const kube = kubeHttp(webhookKubeConfig!);
+      try {
+        expect((await kube.get(`${paths.secrets(ns.team)}/builder-quay-${CLUSTER_ID}`)).status).to.equal(200);
+        expect((await kube.get(`${paths.secrets(`bw-qb-${suffix}`)}/quay-token`)).status).to.equal(403);
+        expect((await kube.get(paths.secrets(ns.team))).status).to.equal(403);
+        expect(
+          (await kube.get(`/api/v1/secrets?fieldSelector=metadata.name%3Dbuilder-quay-${CLUSTER_ID}`)).status,
+        ).to.equal(200);
+        expect((await kube.get(paths.builds(ns.team))).status).to.equal(403);
+      } finally {
+        kube.close();
+      }
     });
   });
 
