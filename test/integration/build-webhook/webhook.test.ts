@@ -386,6 +386,30 @@ describe('build webhook and build step on a real kube-apiserver', function () {
       expect(admissions(ns.team).filter((l) => l.name === 'app-docker')).to.deep.equal([]);
     });
 
+    it('drops the copied "imported" mark from a clone of an imported Build (second matchCondition)', async () => {
+      const clone = buildObject(
+        'app-clone',
+        {
+          to: { kind: 'DockerImage', name: `${QUAY}/${CLUSTER_ID}_${ns.team}/app:v1` },
+          pushSecret: { name: `builder-quay-${CLUSTER_ID}` },
+        },
+        {
+          annotations: {
+            'openshift.io/build.clone-of': 'app-1',
+            [`${A}quay-registry-operator-managed`]: 'true',
+            [`${A}destination-imagestream`]: `${ns.team}/app:v1`,
+            [`${A}destination-imagestreamtag-imported`]: 'true',
+          },
+        },
+      );
+      ok('create Build', await createBuild(ns.team, clone));
+      expect(dig(await readBuild(ns.team, 'app-clone'), 'metadata', 'annotations')).to.deep.equal({
+        'openshift.io/build.clone-of': 'app-1',
+        [`${A}quay-registry-operator-managed`]: 'true',
+        [`${A}destination-imagestream`]: `${ns.team}/app:v1`,
+      });
+    });
+
     for (const which of ['platform', 'kube'] as const)
       it(`never calls the webhook for a Build in ${which === 'platform' ? 'an openshift-*' : 'a kube-*'} namespace`, async () => {
         const namespace = ns[which];
