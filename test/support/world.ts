@@ -10,6 +10,7 @@ import { startQuayEmulator, type QuayEmulator } from '../quay-emulator/index.js'
 import { createKubeClient } from '../../shared/kube/http.js';
 import { jsonLogger, type Logger } from '../../shared/log.js';
 import { createQuayClient } from '../../shared/quay/client.js';
+import type { RetryPolicy } from '../../shared/quay/retry.js';
 import { countCall } from '../../shared/runtime/calls.js';
 import type { StepEnv } from '../../shared/runtime/env.js';
 import { createSettingsSource } from '../../shared/settings/load.js';
@@ -26,10 +27,19 @@ export interface World {
   readonly rest: KubeRest;
   readonly quay: QuayEmulator;
   /** A StepEnv for in-process steps: production clients, settings read afresh (TTL 0), logs into the ledger. */
-  readonly stepEnv: (options?: { readonly quayTimeoutMs?: number; readonly log?: Logger }) => StepEnv;
+  readonly stepEnv: (options?: StepEnvOptions) => StepEnv;
   /** Takes note of every token the emulator holds now (the ledger also polls). */
   readonly noteTokens: () => void;
   readonly stop: () => Promise<void>;
+}
+
+export interface StepEnvOptions {
+  /** Per Quay request attempt (production: QUAY_BRIDGE_QUAY_TIMEOUT_SECONDS). */
+  readonly quayTimeoutMs?: number;
+  readonly quayRetry?: RetryPolicy;
+  /** How long settings are reused (production default 10 s); 0 here by default, so that tests see changes. */
+  readonly settingsTtlMs?: number;
+  readonly log?: Logger;
 }
 
 export interface WorldOptions {
@@ -135,13 +145,14 @@ export const startWorld = async (options: WorldOptions = {}): Promise<World> => 
       kube,
       settings: createSettingsSource({
         kube,
-        ttlMs: 0,
+        ttlMs: o.settingsTtlMs ?? 0,
         makeQuay: (p) =>
           createQuayClient({
             apiUrl: p.apiUrl,
             token: p.token,
             insecure: p.insecure,
             ...(o.quayTimeoutMs === undefined ? {} : { timeoutMs: o.quayTimeoutMs }),
+            ...(o.quayRetry === undefined ? {} : { retry: o.quayRetry }),
             onRequest: () => {
               countCall('quay');
             },
