@@ -36,8 +36,14 @@ export interface InvalidName {
 }
 
 /** The lowercased prefix that every organization of this cluster carries: organizationPrefix if set, else clusterID. */
-export const organizationPrefix = (s: { clusterID: string; organizationPrefix?: string | undefined }): string =>
-  (s.organizationPrefix !== undefined && s.organizationPrefix !== '' ? s.organizationPrefix : s.clusterID).toLowerCase();
+export const organizationPrefix = (s: {
+  clusterID: string;
+  organizationPrefix?: string | undefined;
+}): string =>
+  (s.organizationPrefix !== undefined && s.organizationPrefix !== ''
+    ? s.organizationPrefix
+    : s.clusterID
+  ).toLowerCase();
 
 export const quayNameProblem = (name: string): string | undefined => {
   if (name.length < QUAY_NAMESPACE_MIN || name.length > QUAY_NAMESPACE_MAX)
@@ -52,7 +58,10 @@ export const organizationName = (prefix: string, namespace: string): E.Either<In
   const problem = quayNameProblem(org);
   return problem === undefined
     ? E.right(org)
-    : E.left({ _tag: 'InvalidName', message: `organization "${org}" for namespace "${namespace}" is not a valid Quay name: ${problem}` });
+    : E.left({
+        _tag: 'InvalidName',
+        message: `organization "${org}" for namespace "${namespace}" is not a valid Quay name: ${problem}`,
+      });
 };
 
 /**
@@ -67,7 +76,8 @@ export const namespaceOfOrganization = (prefix: string, org: string): string | u
 };
 
 export const robotShortname = (serviceAccount: string): string => serviceAccount;
-export const robotName = (org: string, serviceAccount: string): string => `${org}+${robotShortname(serviceAccount)}`;
+export const robotName = (org: string, serviceAccount: string): string =>
+  `${org}+${robotShortname(serviceAccount)}`;
 
 /** `<sa>-quay-<lowercased clusterID>` (QBO does not lowercase: bug B3). */
 export const robotSecretName = (serviceAccount: string, clusterID: string): string =>
@@ -78,7 +88,10 @@ export const repositoryName = (imageStream: string): string => imageStream;
 /** QBO's IsAllowedNamespace order: deny list, allow list, default deny, then "allowed unless an allow list exists". */
 export const isAllowedNamespace = (
   namespace: string,
-  lists: { allowlistNamespaces?: readonly string[] | undefined; denylistNamespaces?: readonly string[] | undefined },
+  lists: {
+    allowlistNamespaces?: readonly string[] | undefined;
+    denylistNamespaces?: readonly string[] | undefined;
+  },
 ): boolean => {
   if (lists.denylistNamespaces?.includes(namespace) === true) return false;
   if (lists.allowlistNamespaces?.includes(namespace) === true) return true;

@@ -36,7 +36,10 @@ export type QuayIntegrationSpec = t.TypeOf<typeof QuayIntegrationSpec>;
 export const QuayIntegration = t.type({
   apiVersion: t.literal('quay.redhat.com/v1'),
   kind: t.literal('QuayIntegration'),
-  metadata: t.intersection([t.type({ name: t.string }), t.partial({ generation: t.number, resourceVersion: t.string })]),
+  metadata: t.intersection([
+    t.type({ name: t.string }),
+    t.partial({ generation: t.number, resourceVersion: t.string }),
+  ]),
   spec: QuayIntegrationSpec,
 });
 export type QuayIntegration = t.TypeOf<typeof QuayIntegration>;
@@ -106,8 +109,15 @@ export const parseQuayHostname = (raw: string): E.Either<InvalidSettings, QuayEn
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
     return E.left(invalid(`spec.quayHostname "${raw}" must use https or http`));
   if (url.hostname === '') return E.left(invalid(`spec.quayHostname "${raw}" has no host`));
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || url.username !== '')
-    return E.left(invalid(`spec.quayHostname "${raw}" must be scheme://host[:port] with no path, query or credentials`));
+  if (
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== ''
+  )
+    return E.left(
+      invalid(`spec.quayHostname "${raw}" must be scheme://host[:port] with no path, query or credentials`),
+    );
   return E.right({ apiUrl: url.origin, registryHost: url.host });
 };
 
@@ -118,9 +128,15 @@ export const resolveSettings = (qi: QuayIntegration): E.Either<InvalidSettings, 
   // A valid prefix followed by "_" and a valid namespace makes a valid organization name; check it once here.
   const prefixProblem = quayNameProblem(`${prefix}_ns`);
   if (prefixProblem !== undefined || prefix.includes('_'))
-    return E.left(invalid(`organization prefix "${prefix}" cannot start a Quay organization name: ${prefixProblem ?? 'it contains "_"'}`));
+    return E.left(
+      invalid(
+        `organization prefix "${prefix}" cannot start a Quay organization name: ${prefixProblem ?? 'it contains "_"'}`,
+      ),
+    );
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(clusterID.toLowerCase()))
-    return E.left(invalid(`spec.clusterID "${clusterID}" must be a DNS label: it ends every robot Secret's name`));
+    return E.left(
+      invalid(`spec.clusterID "${clusterID}" must be a DNS label: it ends every robot Secret's name`),
+    );
   const robotRoles = new Map(DEFAULT_ROBOT_ROLES);
   for (const extra of spec.additionalServiceAccounts ?? []) robotRoles.set(extra.name, extra.role);
   return pipe(
