@@ -18,6 +18,12 @@ type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
 /** Quay answers 404 (org admin) or 403 (namespace not visible, e.g. missing) for a repository that is not there. */
 const absent = (e: QuayError): boolean => e._tag === 'QuayRejected' && (e.status === 404 || e.status === 403);
 
+/**
+ * The repository's direct permissions, or none when it does not exist. An organization admin may list the
+ * permissions of a repository that does not exist and gets 200 with an empty map (Quay checks the org-wide admin
+ * role, not the repository), and an existing repository always has at least its creator's admin grant: so an empty
+ * answer is confirmed with a GET. The common case, an existing repository, stays one call.
+ */
 const permissionsOf = (
   quay: QuayClient,
   org: string,
@@ -25,7 +31,11 @@ const permissionsOf = (
 ): TE.TaskEither<SyncError, O.Option<ReadonlyMap<string, RobotRole>>> =>
   pipe(
     quay.listRepositoryPermissions(org, repo),
-    TE.map(O.some),
+    TE.flatMap((permissions): TE.TaskEither<QuayError, O.Option<ReadonlyMap<string, RobotRole>>> =>
+      permissions.size > 0
+        ? TE.right(O.some(permissions))
+        : pipe(quay.getRepository(org, repo), TE.map(O.map(() => permissions))),
+    ),
     TE.orElse((e) => (absent(e) ? TE.right(O.none) : TE.left(e))),
   );
 
