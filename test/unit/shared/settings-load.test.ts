@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import * as E from 'fp-ts/lib/Either.js';
+import { Resources } from '../../../shared/kube/resources.js';
+import { conditionsFor, conditionsPatch, type Condition } from '../../../shared/settings/conditions.js';
+import { createSettingsSource, type QuayClientParams } from '../../../shared/settings/load.js';
+import { fakeKube } from './fakes/kube.js';
+import { fakeQuay } from './fakes/quay.js';
+import { quayIntegration, tokenSecret } from './fakes/env.js';
+
+const setup = (
+  spec: Record<string, unknown> = {},
+  data: Record<string, string> = { token: 'T1' },
+  ttlMs = 0,
+) => {
+  const kube = fakeKube();
+  const quay = fakeQuay();
+  kube.put(Resources.QuayIntegration, quayIntegration(spec));
+  kube.put(Resources.Secret, tokenSecret(data));
+  let clock = 0;
+  const made: QuayClientParams[] = [];
+  const source = createSettingsSource({
+    kube,
+    ttlMs,
+    now: () => clock,
+    makeQuay: (p) => {
+      made.push(p);
+      return quay;
+    },
+  });
+  return { kube, quay, source, made, tick: (ms: number) => (clock += ms) };
+};
+
+describe('settings loading', () => {
+  it('B1: reads the token from the configured key, trimmed of a trailing newline', async () => {
+    const s = setup(
+      { credentialsSecret: { namespace: 'quay-bridge', name: 'quay-token', key: 'oauth' } },
+      { oauth: 'ABC\n', token: 'WRONG' },
+    );
+    const r = await s.source.configured()();
+    expect(E.isRight(r)).to.equal(true);
+    expect(s.made.map((p) => p.token.reveal())).to.deep.equal(['ABC']);
+    expect(String(s.made[0]?.token)).to.equal('[token]');
+  });
+
+  const problems: readonly [string, () => ReturnType<typeof setup>, string, RegExp][] = [
+    [
+      'no QuayIntegration',
+      () => {
+        const s = setup();
+        s.kube.remove(Resources.QuayIntegration, undefined, 'quay');
+        return s;
+      },
+      'NoQuayIntegration',
+      /no QuayIntegration exists/,
+    ],
+    [
+      'two QuayIntegrations',
+      () => {
+        const s = setup();
+        s.kube.put(Resources.QuayIntegration, quayIntegration({}, 'b'));
+        return s;
+      },
+      'SeveralQuayIntegrations',
+      /2 QuayIntegrations exist \(b, quay\)/,
+    ],
+    [
+      'a missing Secret',
+      () => {
+        const s = setup();
+        s.kube.remove(Resources.Secret, 'quay-bridge', 'quay-token');
+        return s;
+      },
+      'SecretNotFound',
+      /Secret quay-bridge\/quay-token does not exist/,
+    ],
+    ['a missing key', () => setup({}, { other: 'x' }), 'KeyMissing', /has no key "token"/],
+    ['an empty token', () => setup({}, { token: ' \n' }), 'TokenEmpty', /is empty/],
+    [
+      'an unusable quayHostname',
+      () => setup({ quayHostname: 'https://quay.example.com/path' }),
+      'InvalidSpec',
+      /must be scheme:\/\/host\[:port\]/,
+    ],
+  ];
+  for (const [name, make, reason, message] of problems)
+    it(`reports ${name} as NotConfigured (${reason}) without asking Quay`, async () => {
+      const s = make();
+      const r = await s.source.configured()();
+      if (E.isRight(r) || r.left._tag !== 'NotConfigured')
+        throw new Error(`expected NotConfigured, got ${JSON.stringify(r)}`);
+      expect(r.left.reason).to.equal(reason);
+      expect(r.left.message).to.match(message);
+      expect(s.quay.calls).to.deep.equal([]);
+    });
+
+  it('validates the token once per change of the QuayIntegration or its Secret', async () => {
+    const s = setup();
+    await s.source.configured()();
+    await s.source.configured()();
+    expect(s.quay.calls).to.deep.equal(['currentUser()']);
+    s.kube.put(Resources.Secret, tokenSecret({ token: 'T2' }));
+    await s.source.configured()();
+    expect(s.quay.calls).to.deep.equal(['currentUser()', 'currentUser()']);
+    expect(s.made.map((p) => p.token.reveal())).to.deep.equal(['T1', 'T2']);
+  });
+
+  it('reuses a report for its TTL, and reads afresh when asked to', async () => {
+    const s = setup({}, { token: 'T1' }, 10_000);
+    await s.source.configured()();
+    await s.source.configured()();
+    expect(s.kube.calls.filter((c) => c.startsWith('list QuayIntegration'))).to.have.length(1);
+    await s.source.configured({ fresh: true })();
+    s.tick(10_001);
+    await s.source.configured()();
+    expect(s.kube.calls.filter((c) => c.startsWith('list QuayIntegration'))).to.have.length(3);
+  });
+
+  it('passes a transient Quay failure through (retried), and does not cache it', async () => {
+    const s = setup({}, { token: 'T1' }, 10_000);
+    s.quay.fail('currentUser', { _tag: 'QuayUnreachable', message: 'ECONNREFUSED' }, 1);
+    const first = await s.source.configured()();
+    expect(E.isLeft(first) && first.left._tag).to.equal('QuayUnreachable');
+    const second = await s.source.configured()();
+    expect(E.isRight(second)).to.equal(true);
+  });
+});
+
+describe('QuayIntegration conditions', () => {
+  const now = new Date('2026-11-25T10:00:00Z');
+  const ready: readonly Condition[] = [
+    { type: 'Ready', status: 'True', reason: 'Synced', message: 'm', observedGeneration: 3 },
+  ];
+
+  it('writes nothing when the stored conditions already say the same', () => {
+    const stored = [{ ...ready[0], lastTransitionTime: '2026-01-01T00:00:00Z' }];
+    expect(conditionsPatch(stored, ready, now)).to.equal(undefined);
+  });
+
+  it('moves lastTransitionTime only when the status changes', () => {
+    const stored = [{ ...ready[0], message: 'old', lastTransitionTime: '2026-01-01T00:00:00Z' }];
+    expect(conditionsPatch(stored, ready, now)?.[0]?.lastTransitionTime).to.equal('2026-01-01T00:00:00Z');
+    const flipped = [{ ...ready[0], status: 'False', lastTransitionTime: '2026-01-01T00:00:00Z' }];
+    expect(conditionsPatch(flipped, ready, now)?.[0]?.lastTransitionTime).to.equal('2026-11-25T10:00:00Z');
+  });
+
+  it('writes nothing for a missing QuayIntegration (there is none to write on)', () => {
+    expect(
+      conditionsFor(
+        { integrations: [], state: { _tag: 'NoIntegration' } },
+        { name: 'x', generation: 1, conditions: [] },
+        undefined,
+      ),
+    ).to.deep.equal([]);
+  });
+});
