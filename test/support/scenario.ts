@@ -103,7 +103,7 @@ export const convergenceProblems = (
     : [`organization ${orgKey('gone')} still there`]),
 ];
 
-const waitForProblemsGone = async (
+export const waitForProblemsGone = async (
   w: World,
   s: Scenario,
   what: string,
