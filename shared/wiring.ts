@@ -5,7 +5,8 @@
 //   QUAY_BRIDGE_RESYNC_CONCURRENCY      namespaces the resync reconciles at once, default 4
 //   QUAY_BRIDGE_QUAY_TIMEOUT_SECONDS    per Quay request attempt, default the client's (10)
 // Heavy modules (client-node, got, the Quay client) are imported here, lazily, so that loading a step stays light.
-import { stdoutLogger } from './log.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { stdoutLogger, type Logger } from './log.js';
 import { countCall } from './runtime/calls.js';
 import type { StepEnv } from './runtime/env.js';
 import { createSettingsSource } from './settings/load.js';
@@ -20,14 +21,28 @@ const positive = (env: Env, name: string, fallback: number): number => {
   return n;
 };
 
-export const productionEnv = async (env: Env = process.env): Promise<StepEnv> => {
+/** What tests (and the bench) may replace: the cluster to talk to, and where the log lines go. */
+export interface WiringOverrides {
+  readonly kubeConfig?: KubeConfig;
+  readonly log?: Logger;
+}
+
+export const productionEnv = async (
+  env: Env = process.env,
+  overrides: WiringOverrides = {},
+): Promise<StepEnv> => {
   const [{ KubeConfig }, { createKubeClient }, { createQuayClient }] = await Promise.all([
     import('@kubernetes/client-node'),
     import('./kube/http.js'),
     import('./quay/client.js'),
   ]);
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
+  const kubeConfig =
+    overrides.kubeConfig ??
+    (() => {
+      const kc = new KubeConfig();
+      kc.loadFromDefault();
+      return kc;
+    })();
   const kube = createKubeClient(kubeConfig, { fieldManager: env.QUAY_BRIDGE_FIELD_MANAGER ?? 'quay-bridge' });
   const timeout = positive(env, 'QUAY_BRIDGE_QUAY_TIMEOUT_SECONDS', 0);
   const settings = createSettingsSource({
@@ -48,7 +63,7 @@ export const productionEnv = async (env: Env = process.env): Promise<StepEnv> =>
   return {
     kube,
     settings,
-    log: stdoutLogger(),
+    log: overrides.log ?? stdoutLogger(),
     now: () => new Date(),
     resyncConcurrency: Math.max(1, Math.floor(positive(env, 'QUAY_BRIDGE_RESYNC_CONCURRENCY', 4))),
   };
