@@ -200,19 +200,24 @@ describe('quay-bridge end to end (real API server, real receive adapter, steps u
   });
 
   it('sends a Build to Quay through the webhook, and imports the pushed tag into the ImageStream when it completes', async () => {
-    const created = await ok<{ spec: { output: { to: { kind: string; name: string } } }; metadata: Meta }>(
-      'create the Build',
-      rest.request('POST', `/apis/build.openshift.io/v1/namespaces/${team}/builds`, {
-        apiVersion: 'build.openshift.io/v1',
-        kind: 'Build',
-        metadata: { name: 'app-1' },
-        spec: {
-          serviceAccount: 'builder',
-          strategy: { type: 'Docker', dockerStrategy: {} },
-          output: { to: { kind: 'ImageStreamTag', name: 'app:latest' } },
-        },
-      }),
-    );
+    const builds = `/apis/build.openshift.io/v1/namespaces/${team}/builds`;
+    const buildObject = {
+      apiVersion: 'build.openshift.io/v1',
+      kind: 'Build',
+      metadata: { name: 'app-1' },
+      spec: {
+        serviceAccount: 'builder',
+        strategy: { type: 'Docker', dockerStrategy: {} },
+        output: { to: { kind: 'ImageStreamTag', name: 'app:latest' } },
+      },
+    };
+    type Created = { spec: { output: { to: { kind: string; name: string } } }; metadata: Meta };
+    // The webhook learns the QuayIntegration from its own watch: wait until a dry run comes back redirected.
+    await until('the webhook to redirect Builds', async () => {
+      const probe = await rest.request('POST', `${builds}?dryRun=All`, buildObject);
+      return (probe.json as Created | undefined)?.spec.output.to.kind === 'DockerImage' ? true : undefined;
+    });
+    const created = await ok<Created>('create the Build', rest.request('POST', builds, buildObject));
     // The webhook rewrote it on admission.
     expect(created.spec.output.to).to.deep.equal({
       kind: 'DockerImage',
