@@ -2,6 +2,7 @@
 // listens, then `handle(context, event)` per request. QUAY_BRIDGE_STEP picks the step; only that step's modules
 // are imported (dynamically), and `init` builds them before the first request, so cold start pays for one step.
 import type { HttpAnswer, InvocationContext } from '../shared/runtime/handler.js';
+import { answerInvalidCloudEventsWith400 } from './runtime-patches.js';
 
 type Handler = (context: InvocationContext, event?: unknown) => Promise<HttpAnswer>;
 
@@ -38,6 +39,7 @@ const handler = (): Promise<Handler> => (loaded ??= loadHandler(process.env.QUAY
 
 /** Called by faas-js-runtime before the server listens: a misconfigured step fails the start, visibly. */
 export const init = async (): Promise<void> => {
+  answerInvalidCloudEventsWith400();
   await handler();
 };
 

@@ -31,9 +31,26 @@ export const Envelope = t.intersection([
 ]);
 export type Envelope = t.TypeOf<typeof Envelope>;
 
+const matching = (name: string, re: RegExp, max: number) =>
+  new t.Type<string, string, unknown>(
+    name,
+    (u): u is string => typeof u === 'string' && u.length <= max && re.test(u),
+    (u, c) => (typeof u === 'string' && u.length <= max && re.test(u) ? t.success(u) : t.failure(u, c)),
+    (s) => s,
+  );
+
+// Every object the source watches is named by a DNS-1123 subdomain and lives in a namespace named by a DNS-1123
+// label: an event naming anything else cannot be about a real object, so it is poison, not "already gone".
+const ObjectName = matching(
+  'a DNS-1123 subdomain',
+  /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+  253,
+);
+const NamespaceName = matching('a DNS-1123 label or ""', /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, 63);
+
 const ApiServerExtensions = t.intersection([
-  t.type({ kind: NonEmpty, apiversion: NonEmpty, name: NonEmpty }),
-  t.partial({ namespace: t.string }),
+  t.type({ kind: NonEmpty, apiversion: NonEmpty, name: ObjectName }),
+  t.partial({ namespace: NamespaceName }),
 ]);
 
 export interface ObjectEvent<A> {
