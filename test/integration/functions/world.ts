@@ -83,65 +83,76 @@ export const startWorld = async (spec: Record<string, unknown> = {}): Promise<Wo
   const quay = await startQuayEmulator();
   const standIn = new OpenShiftStandIn({ webhookTls: webhookTlsFor(cp.pki) });
   await standIn.start(cp.kubeConfig);
-  const leftover = await run(kube.list(Resources.QuayIntegration), 'list QuayIntegrations');
-  if (leftover.length > 0)
-    throw new Error('a QuayIntegration is left from another test: the steps would refuse to work');
-  await run(
-    kube.create(Resources.Namespace, undefined, { metadata: { name: BRIDGE_NS } }),
-    'create namespace',
-  ).catch((e: unknown) => {
-    if (!String(e).includes('already exists')) throw e;
-  });
-  await run(
-    kube.patch(
-      { type: Resources.Secret, namespace: BRIDGE_NS, name: 'quay-token' },
-      {
-        type: 'apply',
-        force: true,
-        body: {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: 'quay-token', namespace: BRIDGE_NS },
-          stringData: { token: quay.adminToken },
-        },
-      },
-    ),
-    'token Secret',
-  );
-  await run(
-    kube.create(Resources.QuayIntegration, undefined, {
-      apiVersion: 'quay.redhat.com/v1',
-      kind: 'QuayIntegration',
-      metadata: { name: QI_NAME },
-      spec: {
-        clusterID: CLUSTER_ID,
-        credentialsSecret: { namespace: BRIDGE_NS, name: 'quay-token' },
-        quayHostname: quay.url,
-        ...spec,
-      },
-    }),
-    'QuayIntegration',
-  );
-
-  const logs: Record<string, unknown>[] = [];
-  const log = jsonLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>));
   const servers: Server[] = [];
   const ports = new Map<StepName, number>();
-  for (const [name, step] of Object.entries(STEPS) as [StepName, Step<StepEnv>][]) {
-    const env = await productionEnv(
-      { QUAY_BRIDGE_SETTINGS_TTL_SECONDS: '0' },
-      { kubeConfig: cp.kubeConfig, log },
-    );
-    const port = await freePort();
-    servers.push(
-      await withoutDeathTraps(() =>
-        faas.start(
-          makeHandler(step, () => Promise.resolve(env)),
-          { port },
-        ),
+  const logs: Record<string, unknown>[] = [];
+  const cleanUp = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    await standIn.stop();
+    await kube.delete({ type: Resources.QuayIntegration, name: QI_NAME })();
+    await quay.close();
+  };
+  try {
+    const leftover = await run(kube.list(Resources.QuayIntegration), 'list QuayIntegrations');
+    if (leftover.length > 0)
+      throw new Error('a QuayIntegration is left from another test: the steps would refuse to work');
+    await run(
+      kube.create(Resources.Namespace, undefined, { metadata: { name: BRIDGE_NS } }),
+      'create namespace',
+    ).catch((e: unknown) => {
+      if (!String(e).includes('already exists')) throw e;
+    });
+    await run(
+      kube.patch(
+        { type: Resources.Secret, namespace: BRIDGE_NS, name: 'quay-token' },
+        {
+          type: 'apply',
+          force: true,
+          body: {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            metadata: { name: 'quay-token', namespace: BRIDGE_NS },
+            stringData: { token: quay.adminToken },
+          },
+        },
       ),
+      'token Secret',
     );
-    ports.set(name, port);
+    await run(
+      kube.create(Resources.QuayIntegration, undefined, {
+        apiVersion: 'quay.redhat.com/v1',
+        kind: 'QuayIntegration',
+        metadata: { name: QI_NAME },
+        spec: {
+          clusterID: CLUSTER_ID,
+          credentialsSecret: { namespace: BRIDGE_NS, name: 'quay-token' },
+          quayHostname: quay.url,
+          ...spec,
+        },
+      }),
+      'QuayIntegration',
+    );
+
+    const log = jsonLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+    for (const [name, step] of Object.entries(STEPS) as [StepName, Step<StepEnv>][]) {
+      const env = await productionEnv(
+        { QUAY_BRIDGE_SETTINGS_TTL_SECONDS: '0' },
+        { kubeConfig: cp.kubeConfig, log },
+      );
+      const port = await freePort();
+      servers.push(
+        await withoutDeathTraps(() =>
+          faas.start(
+            makeHandler(step, () => Promise.resolve(env)),
+            { port },
+          ),
+        ),
+      );
+      ports.set(name, port);
+    }
+  } catch (e) {
+    await cleanUp();
+    throw e;
   }
 
   const deliver: World['deliver'] = async (step, event, mode = 'binary') => {
@@ -192,11 +203,6 @@ export const startWorld = async (spec: Record<string, unknown> = {}): Promise<Wo
       }
       throw new Error(`gave up waiting for ${what}`);
     },
-    stop: async () => {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-      await standIn.stop();
-      await kube.delete({ type: Resources.QuayIntegration, name: QI_NAME })();
-      await quay.close();
-    },
+    stop: cleanUp,
   };
 };
