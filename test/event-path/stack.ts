@@ -64,6 +64,8 @@ export interface Stack {
   readonly logDir: string;
   /** Sends each PingSource's event into the broker, as a tick of its schedule would. */
   readonly ping: () => void;
+  /** The processes the stack started (the receive adapter and every Knative Service). */
+  readonly pids: () => readonly number[];
   /** The last lines of every process's log, for failure messages. */
   readonly logs: (lines?: number) => string;
   readonly stop: () => Promise<void>;
@@ -297,6 +299,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
       kubeconfigs,
       logDir,
       ping,
+      pids: () => [a.pid, ...[...services.values()].map((svc) => svc.pid)],
       logs: (lines = 30) =>
         [
           `--- apiserver_receive_adapter\n${a.log(lines)}`,

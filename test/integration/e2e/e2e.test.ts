@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { isStepName } from '../../../functions/index.js';
 import { BUILD_ANNOTATIONS } from '../../../shared/names.js';
+import { isAlive } from '../../harness/processes.js';
 import { eventually } from '../../openshift-standin/wait.js';
 import { kubeRest, type KubeRest } from '../../event-path/kube-rest.js';
 import { startStack, type Stack } from '../../event-path/stack.js';
@@ -112,7 +113,10 @@ describe('quay-bridge end to end (real API server, real receive adapter, steps u
           (await rest.request('GET', `/api/v1/namespaces/${team}`)).status === 404 ? true : undefined,
         60_000,
       ).catch(() => undefined);
+      const pids = stack.pids();
       await stack.stop();
+      const alive = pids.filter(isAlive);
+      if (alive.length > 0) throw new Error(`the stack left processes running: ${alive.join(', ')}`);
     }
   });
 
