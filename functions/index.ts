@@ -21,9 +21,19 @@ export const isStepName = (s: string | undefined): s is StepName =>
 
 /** The handler of one step with the production environment. */
 export const loadHandler = async (name: string | undefined): Promise<Handler> => {
+  if (name === 'dead-letter') {
+    // The dead-letter sink talks to neither Kubernetes nor Quay (its pod mounts no token): only a logger.
+    const [{ makeHandler }, { stdoutLogger }, { deadLetterStep }] = await Promise.all([
+      import('../shared/runtime/handler.js'),
+      import('../shared/log.js'),
+      import('./dead-letter/handle.js'),
+    ]);
+    const env = { log: stdoutLogger() };
+    return makeHandler(deadLetterStep, () => Promise.resolve(env));
+  }
   if (!isStepName(name))
     throw new Error(
-      `QUAY_BRIDGE_STEP must be one of ${Object.keys(steps).join(', ')}, not ${JSON.stringify(name)}`,
+      `QUAY_BRIDGE_STEP must be one of ${[...Object.keys(steps), 'dead-letter'].join(', ')}, not ${JSON.stringify(name)}`,
     );
   const [{ makeHandler }, { productionEnv }, step] = await Promise.all([
     import('../shared/runtime/handler.js'),

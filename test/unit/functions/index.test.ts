@@ -16,7 +16,7 @@ describe('function entry (QUAY_BRIDGE_STEP)', () => {
       message = e instanceof Error ? e.message : String(e);
     }
     expect(message).to.equal(
-      'QUAY_BRIDGE_STEP must be one of namespace, service-account, image-stream, resync, build, not "nope"',
+      'QUAY_BRIDGE_STEP must be one of namespace, service-account, image-stream, resync, build, dead-letter, not "nope"',
     );
   });
 });
