@@ -34,6 +34,8 @@ export interface World {
 }
 
 export interface StepEnvOptions {
+  /** Who the step is to the API server (e.g. impersonating its ServiceAccount); default the harness's admin. */
+  readonly kubeConfig?: KubeConfig;
   /** Per Quay request attempt (production: QUAY_BRIDGE_QUAY_TIMEOUT_SECONDS). */
   readonly quayTimeoutMs?: number;
   readonly quayRetry?: RetryPolicy;
@@ -141,27 +143,31 @@ export const startWorld = async (options: WorldOptions = {}): Promise<World> => 
     rest,
     quay,
     noteTokens,
-    stepEnv: (o = {}) => ({
-      kube,
-      settings: createSettingsSource({
-        kube,
-        ttlMs: o.settingsTtlMs ?? 0,
-        makeQuay: (p) =>
-          createQuayClient({
-            apiUrl: p.apiUrl,
-            token: p.token,
-            insecure: p.insecure,
-            ...(o.quayTimeoutMs === undefined ? {} : { timeoutMs: o.quayTimeoutMs }),
-            ...(o.quayRetry === undefined ? {} : { retry: o.quayRetry }),
-            onRequest: () => {
-              countCall('quay');
-            },
-          }),
-      }),
-      log: o.log ?? ledgerLogger('in-process'),
-      now: () => new Date(),
-      resyncConcurrency: 4,
-    }),
+    stepEnv: (o = {}) => {
+      const stepKube =
+        o.kubeConfig === undefined ? kube : createKubeClient(o.kubeConfig, { fieldManager: 'quay-bridge' });
+      return {
+        kube: stepKube,
+        settings: createSettingsSource({
+          kube: stepKube,
+          ttlMs: o.settingsTtlMs ?? 0,
+          makeQuay: (p) =>
+            createQuayClient({
+              apiUrl: p.apiUrl,
+              token: p.token,
+              insecure: p.insecure,
+              ...(o.quayTimeoutMs === undefined ? {} : { timeoutMs: o.quayTimeoutMs }),
+              ...(o.quayRetry === undefined ? {} : { retry: o.quayRetry }),
+              onRequest: () => {
+                countCall('quay');
+              },
+            }),
+        }),
+        log: o.log ?? ledgerLogger('in-process'),
+        now: () => new Date(),
+        resyncConcurrency: 4,
+      };
+    },
     stop: async () => {
       noteTokens();
       clearInterval(poll);

@@ -123,7 +123,8 @@ const brokenEvent = (r: Seeded, step: StepName, n: number): Request => {
         JSON.stringify(object),
         'a kind this step does not take',
       );
-    case 5: { // an unknown event type
+    case 5: {
+      // an unknown event type
       const type = r.pick(['dev.knative.apiserver.resource.patch', 'com.example.other', '']);
       return binary({ ...attrs, type }, JSON.stringify(object), `the unknown type ${JSON.stringify(type)}`);
     }
