@@ -5,8 +5,8 @@
 //     each authenticated as its own ServiceAccount, so the manifests' RBAC is what they run with;
 //   the webhook registered from the install's MutatingWebhookConfiguration, over TLS from the control plane's CA;
 //   the broker stand-in routing with the install's Triggers to those processes;
-//   Knative's real ApiServerSource receive adapter, configured from the install's ApiServerSource, authenticated
-//     as the source's ServiceAccount, sinking into the broker;
+//   Knative's real ApiServerSource receive adapter for each ApiServerSource of the install, configured from it,
+//     authenticated as the source's ServiceAccount, sinking into the broker;
 //   the PingSource's event, sent by `ping()` (and every `pingIntervalMs`, for a long-running stack).
 // Only the broker and Quay are stand-ins. `npm start` and the end-to-end tests use this same assembly.
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -34,8 +34,8 @@ import { startLocalService, type LocalService } from './services.js';
 export interface StackOptions {
   /** Default: the shared control plane of the test run (not stopped by the stack). */
   readonly controlPlane?: ControlPlane;
-  /** The kustomization to install. Default: knative/ (the OpenShift flavour). */
-  readonly installDir?: string;
+  /** The kustomizations to install, together. Default: knative/ (the OpenShift flavour). */
+  readonly installDirs?: readonly string[];
   /** Which Knative Services run as processes. Default: all of them. */
   readonly runService?: (service: KnativeService) => boolean;
   /** Multiplies the Triggers' back-off (tests: e.g. 0.01). Default 1. */
@@ -56,7 +56,8 @@ export interface Stack {
   readonly quay: QuayEmulator;
   readonly standIn: OpenShiftStandIn;
   readonly broker: BrokerStandIn;
-  readonly adapter: Adapter;
+  /** A receive adapter per ApiServerSource, by the source's name. */
+  readonly adapters: ReadonlyMap<string, Adapter>;
   /** The running Knative Services, by name. */
   readonly services: ReadonlyMap<string, LocalService>;
   /** ServiceAccount name (in the install's namespace) → kubeconfig path. */
@@ -95,7 +96,10 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
   const controlPlane = options.controlPlane ?? (await sharedControlPlane());
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), 'quay-bridge-stack-'));
   mkdirSync(logDir, { recursive: true });
-  const objects = renderInstall(options.installDir);
+  const objects = (options.installDirs ?? [undefined]).flatMap((dir) => renderInstall(dir));
+  const ids = objects.map(objectId);
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice !== undefined) throw new Error(`${twice} is in two of the installed kustomizations`);
   const install = readEventPath(objects);
   const stoppers: (() => Promise<void>)[] = [];
   const services = new Map<string, LocalService>();
@@ -191,9 +195,16 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
         'a Knative Service did not start',
       );
 
-    // The webhook registrations of the install, pointed at the local processes over TLS.
+    // The webhook registrations of the install, pointed at the local processes over TLS; a registration whose
+    // Knative Service was not started is left out (registered, it would refuse every matching request).
+    const servedLocally = (w: { clientConfig: WebhookClientConfig }): boolean => {
+      const svc = w.clientConfig.service;
+      const ps = install.podServices.find((p) => p.namespace === svc?.namespace && p.name === svc.name);
+      return ps !== undefined && services.has(ps.knativeService);
+    };
     for (const o of objects.filter((x) => WEBHOOK_KINDS.has(x.kind))) {
       const webhooks = (o as { webhooks?: { clientConfig: WebhookClientConfig }[] }).webhooks ?? [];
+      if (!webhooks.every(servedLocally)) continue;
       const local = {
         ...o,
         webhooks: webhooks.map((w) => {
@@ -245,24 +256,25 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     });
     stoppers.push(() => b.close());
 
-    // The receive adapter, for the one ApiServerSource (sinking into the broker).
-    const [source, ...moreSources] = install.apiServerSources;
-    if (source === undefined || moreSources.length > 0)
-      throw new Error('the install must have exactly one ApiServerSource');
-    if (refKey(source.sink, source.namespace) !== `Broker/${brokerSpec.namespace}/${brokerSpec.name}`)
-      throw new Error(`ApiServerSource ${source.name} does not sink into the Broker`);
+    // A receive adapter per ApiServerSource, each sinking into the broker with its own ServiceAccount's token.
     const namespaces = (
       (await rest.request('GET', '/api/v1/namespaces')).json as { items: { metadata: { name: string } }[] }
     ).items.map((n) => n.metadata.name);
-    const a = await startAdapter({
-      config: source.adapterConfig(namespaces),
-      name: source.name,
-      namespace: source.namespace,
-      sink: b.url,
-      kubeconfigPath: kubeconfigs.get(source.serviceAccountName) ?? '',
-      logFile: join(logDir, 'apiserver_receive_adapter.log'),
-    });
-    stoppers.push(() => a.stop());
+    const adapters = new Map<string, Adapter>();
+    for (const source of install.apiServerSources) {
+      if (refKey(source.sink, source.namespace) !== `Broker/${brokerSpec.namespace}/${brokerSpec.name}`)
+        throw new Error(`ApiServerSource ${source.name} does not sink into the Broker`);
+      const a = await startAdapter({
+        config: source.adapterConfig(namespaces),
+        name: source.name,
+        namespace: source.namespace,
+        sink: b.url,
+        kubeconfigPath: kubeconfigs.get(source.serviceAccountName) ?? '',
+        logFile: join(logDir, `apiserver_receive_adapter.${source.name}.log`),
+      });
+      adapters.set(source.name, a);
+      stoppers.push(() => a.stop());
+    }
 
     const ping = (): void => {
       for (const p of install.pingSources) {
@@ -294,15 +306,18 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
       quay: q,
       standIn: s,
       broker: b,
-      adapter: a,
+      adapters,
       services,
       kubeconfigs,
       logDir,
       ping,
-      pids: () => [a.pid, ...[...services.values()].map((svc) => svc.pid)],
+      pids: () => [
+        ...[...adapters.values()].map((a) => a.pid),
+        ...[...services.values()].map((svc) => svc.pid),
+      ],
       logs: (lines = 30) =>
         [
-          `--- apiserver_receive_adapter\n${a.log(lines)}`,
+          ...[...adapters].map(([name, a]) => `--- apiserver_receive_adapter ${name}\n${a.log(lines)}`),
           ...[...services.values()].map((svc) => `--- ${svc.name}\n${svc.log(lines)}`),
         ].join('\n'),
       stop,

@@ -15,6 +15,7 @@ import { undeclaredFields } from './declared-fields.js';
 const variants = {
   openshift: join(repoRoot, 'knative'),
   'cert-manager': join(repoRoot, 'knative', 'cert-manager'),
+  'robot-secrets (optional, applied after either)': join(repoRoot, 'eventing', 'robot-secrets'),
 } as const;
 
 const isRecord = (u: unknown): u is Record<string, unknown> =>
@@ -85,6 +86,22 @@ describe('the manifests of knative/ and eventing/ against the real schemas', fun
     for (const { object, dryRun, answer } of applied) {
       // Read back what was stored (for a dry run: what would have been).
       const stored = dryRun ? answer.json : (await rest.request('GET', await rest.objectPath(object))).json;
+      expect(missingFrom(object, stored), `${objectId(object)} as stored`).to.deep.equal([]);
+    }
+  });
+
+  it('creates the optional robot-secrets source on top of the install, with strict field validation', async () => {
+    const cp = await sharedControlPlane();
+    const applied = await applyInstall(
+      cp.kubeConfig,
+      kustomize(variants['robot-secrets (optional, applied after either)']),
+    );
+    const failures = applied
+      .filter((a) => a.answer.status >= 300 || a.answer.warnings.length > 0)
+      .map((a) => `${objectId(a.object)}: HTTP ${a.answer.status} ${a.answer.body.slice(0, 400)}`);
+    expect(failures).to.deep.equal([]);
+    for (const { object } of applied) {
+      const stored = (await rest.request('GET', await rest.objectPath(object))).json;
       expect(missingFrom(object, stored), `${objectId(object)} as stored`).to.deep.equal([]);
     }
   });

@@ -2,7 +2,8 @@
 // ServiceAccount says each step can do what its job needs and nothing next to it. The end-to-end test then runs
 // every step and the receive adapter with tokens of these ServiceAccounts, which proves the "can" side in use.
 import { expect } from 'chai';
-import { sharedControlPlane } from '../../harness/index.js';
+import { join } from 'node:path';
+import { repoRoot, sharedControlPlane } from '../../harness/index.js';
 import { applyInstallOrThrow, canServiceAccount, type Access } from '../../event-path/install.js';
 import { kubeRest, type KubeRest } from '../../event-path/kube-rest.js';
 import { renderInstall } from '../../event-path/manifests.js';
@@ -159,7 +160,20 @@ const matrix: Record<string, { readonly can: readonly Access[]; readonly cannot:
       quay('patch', 'quayintegrations', undefined, 'quay', 'status'),
     ],
   },
+  // eventing/robot-secrets (optional): reads Secrets, the price of restoring robot Secrets at once.
+  'quay-bridge-robot-secrets-source': {
+    can: ['get', 'list', 'watch'].flatMap((v) => [core(v, 'secrets'), core(v, 'secrets', 'team-a')]),
+    cannot: [
+      core('create', 'secrets', 'team-a'),
+      core('patch', 'secrets', 'team-a', 'builder-quay-openshift'),
+      core('delete', 'secrets', 'team-a', 'builder-quay-openshift'),
+      core('list', 'namespaces'),
+      core('watch', 'serviceaccounts'),
+    ],
+  },
 };
+
+const everything = () => [...renderInstall(), ...renderInstall(join(repoRoot, 'eventing', 'robot-secrets'))];
 
 describe('RBAC of the install (the real authorizer, per ServiceAccount)', function () {
   this.timeout(120_000);
@@ -167,7 +181,7 @@ describe('RBAC of the install (the real authorizer, per ServiceAccount)', functi
 
   before(async () => {
     const cp = await sharedControlPlane();
-    await applyInstallOrThrow(cp.kubeConfig, renderInstall());
+    await applyInstallOrThrow(cp.kubeConfig, everything());
     rest = await kubeRest(cp.kubeConfig);
   });
 
@@ -183,7 +197,7 @@ describe('RBAC of the install (the real authorizer, per ServiceAccount)', functi
     });
 
   it('gives every ServiceAccount of the install an entry in this matrix', () => {
-    const accounts = renderInstall()
+    const accounts = everything()
       .filter((o) => o.kind === 'ServiceAccount' && o.apiVersion === 'v1')
       .map((o) => o.metadata.name)
       .filter((n) => n !== 'quay-bridge-webhook') // the webhook's RBAC is tested with the webhook

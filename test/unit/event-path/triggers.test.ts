@@ -5,6 +5,8 @@ import { CloudEvent } from 'cloudevents';
 import { lookupIn } from '../../event-path/broker.js';
 import { deliveryProblems } from '../../event-path/delivery.js';
 import { routes, triggerFilterProblems } from '../../event-path/filters.js';
+import { join } from 'node:path';
+import { repoRoot } from '../../harness/control-plane.js';
 import { readEventPath, refKey, renderInstall } from '../../event-path/manifests.js';
 
 const install = readEventPath(renderInstall());
@@ -139,5 +141,43 @@ describe('the Triggers of eventing/ (rendered by kustomize)', () => {
     for (const s of [...install.apiServerSources, ...install.pingSources])
       expect(refKey(s.sink, s.namespace), s.name).to.equal('Broker/quay-bridge/quay-bridge');
     expect(install.brokers.map((b) => `${b.namespace}/${b.name}`)).to.deep.equal(['quay-bridge/quay-bridge']);
+  });
+});
+
+describe('the optional robot-secrets source (eventing/robot-secrets, applied after the install)', () => {
+  const withSecrets = readEventPath([
+    ...renderInstall(),
+    ...renderInstall(join(repoRoot, 'eventing', 'robot-secrets')),
+  ]);
+  const routed = (event: CloudEvent<unknown>): string[] =>
+    withSecrets.triggers
+      .filter((t) => routes(t.filters, lookupIn(event)))
+      .map((t) => ('ref' in t.subscriber ? t.subscriber.ref.name : t.subscriber.uri))
+      .sort();
+
+  for (const action of ['add', 'update', 'delete'])
+    it(`routes a robot Secret's ${action} reference to the service-account step only`, () => {
+      expect(routed(apiServerEvent(action, 'Secret', 'v1', 'secrets', 'team-a', 'ref'))).to.deep.equal([
+        'quay-bridge-service-account',
+      ]);
+    });
+
+  it('routes a Secret resource event (which would carry a token) nowhere', () => {
+    expect(routed(apiServerEvent('add', 'Secret', 'v1', 'secrets', 'team-a'))).to.deep.equal([]);
+  });
+
+  it("watches only Secrets labelled as quay-bridge's, in Reference mode, into the same Broker", () => {
+    const source = withSecrets.apiServerSources.find((s) => s.name === 'quay-bridge-robot-secrets');
+    expect(source?.adapterConfig([])).to.deep.include({
+      mode: 'Reference',
+      allNamespaces: true,
+      resources: [
+        {
+          gvr: { Group: '', Version: 'v1', Resource: 'secrets' },
+          selector: 'app.kubernetes.io/managed-by=quay-bridge',
+        },
+      ],
+    });
+    expect(refKey(source!.sink, source!.namespace)).to.equal('Broker/quay-bridge/quay-bridge');
   });
 });
