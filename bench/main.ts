@@ -24,12 +24,18 @@ import { configureIntegration } from '../test/support/world.js';
 import { pingEvent } from '../test/unit/shared/fakes/events.js';
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    burst: { type: 'string' },
+  },
 });
 const quick = args.quick;
 const out = args.out ?? join(tmpdir(), 'quay-bridge-bench.json');
 const SEQUENTIAL = 20;
-const BURST = quick ? 100 : 1_000;
+const BURST = args.burst !== undefined ? Number(args.burst) : quick ? 100 : 1_000;
+/** Each burst gets at most this long to converge, so that the whole bench stays bounded (< 15 min on 2 cores). */
+const BURST_CAP_MS = quick ? 120_000 : 240_000;
 const STEPS: readonly StepName[] = ['namespace', 'service-account', 'image-stream', 'resync', 'build'];
 
 interface Row {
@@ -190,15 +196,15 @@ try {
     };
     const burst = Array.from({ length: BURST }, (_, i) => `bench-b${rateLimit > 0 ? 'r' : 'n'}-${i}`);
     log(`bench: ${BURST} namespaces at once, ${rateLimit * 100}% 429`);
-    const r = await burstConvergence(rest, quay, burst, quick ? 180_000 : 420_000, sample);
+    const r = await burstConvergence(rest, quay, burst, BURST_CAP_MS, sample);
     sample();
     quay.faults.rateLimitRate = 0;
     const label = rateLimit > 0 ? ', Quay answering 429 to 10% of calls' : '';
     rows.push({
       metric: `${BURST} namespaces created at once${label}: time until all converged`,
       quayBridge: `${fmt(r.ms / 1000, 's', 1)} (${r.converged}/${BURST} converged)`,
-      target: 'all converge',
-      verdict: r.converged === BURST ? 'met' : `missed by ${BURST - r.converged} namespaces`,
+      target: `all converge (bench cap ${BURST_CAP_MS / 1000} s)`,
+      verdict: r.converged === BURST ? 'met' : `missed by ${BURST - r.converged} namespaces at the cap`,
       qbo: qboNa,
     });
     rows.push({
