@@ -203,7 +203,7 @@ export const createTransport = (opts: TransportOptions): QuayHttp & { readonly c
     const res = outcome.response;
     if (isRetryableStatus(res.status) || res.status === 401 || isCsrfRejection(res))
       return E.left(failureOf(res, { attempts, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) }));
-    return E.right(res);
+    return E.right(attempts > 1 ? { ...res, attempts } : res);
   };
 
   const send =

@@ -35,15 +35,18 @@ export const listDefaultPermissions = (org: string): QuayOp<readonly Prototype[]
     ),
   );
 
-// Quay answers 200, not 201 (§4.6); the delegate's kind and name are all it reads.
+// Quay answers 200, not 201 (§4.6); the delegate's kind and name are all it reads. This is the one write Quay does
+// not deduplicate: when the POST had to be sent more than once (a dropped answer, a timeout), an earlier attempt
+// may have been applied too, so the list is read again and any duplicate removed before answering.
 const addPrototype = (org: string, robotName: string, role: RobotRole): QuayOp<Change> =>
   pipe(
     send(post(paths.prototypes(org), { role, delegate: { kind: 'user', name: robotName } })),
-    RTE.flatMapEither((res) =>
-      res.status === 200
-        ? pipe(decodeBody(PrototypeView)(res), E.as<Change>('created'))
-        : E.left(failureOf(res)),
-    ),
+    RTE.flatMap((res): QuayOp<Change> => {
+      if (res.status !== 200) return RTE.left(failureOf(res));
+      const created = pipe(decodeBody(PrototypeView)(res), E.as<Change>('created'));
+      if (E.isLeft(created) || (res.attempts ?? 1) === 1) return RTE.fromEither(created);
+      return pipe(ensure(org, robotName, role, undefined, 1), RTE.as<Change>('created'));
+    }),
   );
 
 type Outcome = 'kept' | 'updated' | 'gone';

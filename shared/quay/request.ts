@@ -26,6 +26,8 @@ export interface QuayResponse {
   readonly body: unknown;
   /** The raw body text, for messages about bodies that are not JSON. */
   readonly text: string;
+  /** Set when the request had to be sent more than once: a write sent twice may have been applied twice. */
+  readonly attempts?: number;
 }
 
 export interface QuayHttp {

@@ -238,6 +238,25 @@ describe('Quay operations', () => {
       });
     });
 
+    it('re-reads the list and removes the duplicate when the POST had to be sent twice', async () => {
+      // The first attempt's answer was lost after Quay applied it: the retried POST made a second prototype.
+      const { quay, calls } = client([
+        ['GET /api/v1/organization/demo/prototypes', empty],
+        ['POST /api/v1/organization/demo/prototypes', { ...created, attempts: 2 }],
+        ['GET /api/v1/organization/demo/prototypes', listed],
+        [`DELETE /api/v1/organization/demo/prototypes/${BUILDER_WRITE_2}`, golden('delete prototype')],
+      ]);
+      expect(await quay.ensureDefaultPermission('demo', 'demo+builder', 'write')()).to.deep.equal(
+        E.right('created'),
+      );
+      expect(calls()).to.deep.equal([
+        'GET /api/v1/organization/demo/prototypes',
+        'POST /api/v1/organization/demo/prototypes',
+        'GET /api/v1/organization/demo/prototypes',
+        `DELETE /api/v1/organization/demo/prototypes/${BUILDER_WRITE_2}`,
+      ]);
+    });
+
     it('deletes the duplicate of a prototype with the right role', async () => {
       const { quay, calls } = client([
         ['GET /api/v1/organization/demo/prototypes', listed],
