@@ -22,6 +22,8 @@ export interface FaultKnobs {
   readOnly?: boolean;
   /** Setting it restarts the fault sequence from this seed. */
   seed: number;
+  /** How many of each fault were injected since the emulator started: proof, in a test, that faults happened. */
+  readonly injected?: Readonly<Record<Exclude<FaultDecision, 'none'>, number>>;
 }
 
 export type FaultDecision = 'none' | 'drop' | 'timeout' | 'rate-limit' | 'server-error';
@@ -35,6 +37,12 @@ export class Faults implements FaultKnobs {
   timeoutRate = 0;
   errorStatus = 503;
   readOnly = false;
+  readonly injected: Record<Exclude<FaultDecision, 'none'>, number> = {
+    drop: 0,
+    timeout: 0,
+    'rate-limit': 0,
+    'server-error': 0,
+  };
   private random: Random;
   private currentSeed: number;
 
@@ -63,7 +71,10 @@ export class Faults implements FaultKnobs {
     let edge = 0;
     for (const [outcome, rate] of outcomes) {
       edge += Math.max(0, rate);
-      if (r < edge) return outcome;
+      if (r < edge) {
+        this.injected[outcome as Exclude<FaultDecision, 'none'>] += 1;
+        return outcome;
+      }
     }
     return 'none';
   }
