@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--out <file>]: one table of quay-bridge's figures beside its targets (and the Go Quay
+// npm run bench [-- --quick] [--out <file>] [--only cold-start] [--runs N]: one table of quay-bridge's figures beside its targets (and the Go Quay
 // Bridge Operator's, where they can be had), printed and written as JSON (default $TMPDIR/quay-bridge-bench.json).
 // Everything runs against a control plane of the bench's own (real etcd + kube-apiserver + kube-controller-manager)
 // and the Quay emulator over real HTTP; the steps run as processes of the esbuild bundle of functions/index.ts
@@ -28,8 +28,18 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
     burst: { type: 'string' },
+    /** `cold-start`: only the cold start and idle RSS rows (no step processes, bursts or webhook). */
+    only: { type: 'string' },
+    /** Cold starts per variant (the median is reported); default 3. */
+    runs: { type: 'string' },
   },
 });
+if (args.only !== undefined && args.only !== 'cold-start')
+  throw new Error(`--only takes "cold-start", not ${JSON.stringify(args.only)}`);
+const onlyColdStart = args.only === 'cold-start';
+const RUNS = args.runs !== undefined ? Number(args.runs) : 3;
+if (!Number.isInteger(RUNS) || RUNS < 1)
+  throw new Error(`--runs must be a positive integer, not ${String(args.runs)}`);
 const quick = args.quick;
 const out = args.out ?? join(tmpdir(), 'quay-bridge-bench.json');
 const SEQUENTIAL = 20;
@@ -74,7 +84,7 @@ try {
   const cold: Record<string, { coldStartMs: number; idleRssMb: number }> = {};
   for (const variant of Object.keys(builds.command) as Variant[]) {
     const runs = [];
-    for (let i = 0; i < 3; i++)
+    for (let i = 0; i < RUNS; i++)
       runs.push(await coldStart('namespace', builds.command[variant], cp.kubeconfigPath));
     cold[variant] = {
       coldStartMs: percentile(
@@ -92,7 +102,7 @@ try {
     const c = cold[variant];
     if (c === undefined) continue;
     rows.push({
-      metric: `cold start, namespace step, ${variant} (median of 3; process start → first event answered)`,
+      metric: `cold start, namespace step, ${variant} (median of ${RUNS}; process start → first event answered)`,
       quayBridge: fmt(c.coldStartMs, 'ms'),
       target: '≤ 300 ms',
       verdict: ceiling(c.coldStartMs, 300, 'ms'),
@@ -110,122 +120,125 @@ try {
     });
   }
 
-  // Step processes with the production settings cache (10 s), fed by direct delivery.
-  const startSteps = () =>
-    startStepProcesses(['namespace', 'service-account', 'image-stream', 'resync'], {
-      kubeconfigPath: cp.kubeconfigPath,
-      command: builds.command['esbuild bundle'],
-      env: { QUAY_BRIDGE_SETTINGS_TTL_SECONDS: '10' },
+  // Everything else runs step processes, bursts and the webhook: skipped by --only cold-start.
+  if (!onlyColdStart) {
+    // Step processes with the production settings cache (10 s), fed by direct delivery.
+    const startSteps = () =>
+      startStepProcesses(['namespace', 'service-account', 'image-stream', 'resync'], {
+        kubeconfigPath: cp.kubeconfigPath,
+        command: builds.command['esbuild bundle'],
+        env: { QUAY_BRIDGE_SETTINGS_TTL_SECONDS: '10' },
+      });
+    procs = await startSteps();
+    let steps = procs;
+    const dispatcher = await startDispatcher({
+      kubeConfig: cp.kubeConfig,
+      transport: overHttp((s) => steps.urlOf(s), 120_000),
+      namespaces: (n) => n.startsWith('bench-'),
+      policy: { retry: 10, backoffMs: 500, maxBackoffMs: 8_000 },
     });
-  procs = await startSteps();
-  let steps = procs;
-  const dispatcher = await startDispatcher({
-    kubeConfig: cp.kubeConfig,
-    transport: overHttp((s) => steps.urlOf(s), 120_000),
-    namespaces: (n) => n.startsWith('bench-'),
-    policy: { retry: 10, backoffMs: 500, maxBackoffMs: 8_000 },
-  });
 
-  // The chain of necessary calls, then convergence of namespaces one at a time.
-  const chains: number[] = [];
-  for (let i = 0; i < 5; i++) chains.push(await necessaryChainMs(rest, quay, `chain-${i}`));
-  const chain = percentile(chains, 0.5);
-  const before = quay.totalRequests();
-  const names = Array.from({ length: SEQUENTIAL }, (_, i) => `bench-seq-${i}`);
-  const times = await sequentialConvergence(rest, quay, names, 60_000);
-  await dispatcher.idle();
-  const perNamespace = (quay.totalRequests() - before) / SEQUENTIAL;
-  callsByRoute = Object.fromEntries(
-    [...quay.requestCounts()].map(([k, v]) => [k, v] as const).sort(([, a], [, b]) => b - a),
-  );
-  const p50 = percentile(times, 0.5);
-  rows.push({
-    metric: `convergence, namespace created → org + 3 robots + 3 default permissions + 3 Secrets + SA links (${SEQUENTIAL} namespaces, direct delivery)`,
-    quayBridge: `p50 ${fmt(p50, 'ms')}, p95 ${fmt(percentile(times, 0.95), 'ms')}`,
-    target: `p50 ≤ 2 × chain of necessary calls (${fmt(chain, 'ms', 1)}) = ${fmt(2 * chain, 'ms', 1)}`,
-    verdict: ceiling(p50, 2 * chain, 'ms'),
-    qbo: qboNa,
-  });
-  rows.push({
-    metric: 'Quay API calls per new namespace (emulator request counter)',
-    quayBridge: perNamespace.toFixed(1),
-    target: '≤ 8',
-    verdict: ceiling(perNamespace, 8, 'calls', 1),
-    qbo: qboNa,
-  });
-
-  // One resync of unchanged namespaces.
-  quay.resetCounts();
-  const ping = HTTP.binary(pingEvent());
-  const answer = await fetch(steps.urlOf('resync'), {
-    method: 'POST',
-    headers: ping.headers as Record<string, string>,
-    body: ping.body as string,
-  });
-  await answer.text();
-  const orgs = quay.state().organizations.filter((o) => o.name.startsWith('openshift_')).length;
-  const perResync = quay.totalRequests() / Math.max(1, orgs);
-  rows.push({
-    metric: `Quay API calls per unchanged namespace on resync (${quay.totalRequests()} calls / ${orgs} namespaces, answer ${answer.status})`,
-    quayBridge: perResync.toFixed(2),
-    target: '≤ 2',
-    verdict: ceiling(perResync, 2, 'calls', 2),
-    qbo: qboNa,
-  });
-  rows.push({
-    metric:
-      'QBO Quay calls per namespace reconcile, every event and every resync (MODEL from qbo-compat.md §8.2, not measured)',
-    quayBridge: '—',
-    target: '—',
-    verdict: '—',
-    qbo: '≈ 10 + N (N = ImageStreams), plus 3 Secret writes (documented model)',
-  });
-
-  // Bursts of namespaces created at once, without and with 10% of Quay calls answered 429.
-  for (const rateLimit of [0, 0.1]) {
-    await procs.stop();
-    procs = await startSteps(); // fresh processes, so that VmHWM is this burst's peak
-    steps = procs;
-    quay.faults.rateLimitRate = rateLimit;
-    const peaks = new Map<string, number>();
-    const sample = (): void => {
-      for (const s of ['namespace', 'service-account', 'image-stream'] as const) {
-        const pid = steps.get(s).child.pid;
-        if (pid !== undefined) peaks.set(s, Math.max(peaks.get(s) ?? 0, rssMb(pid, 'VmHWM')));
-      }
-    };
-    const burst = Array.from({ length: BURST }, (_, i) => `bench-b${rateLimit > 0 ? 'r' : 'n'}-${i}`);
-    log(`bench: ${BURST} namespaces at once, ${rateLimit * 100}% 429`);
-    const r = await burstConvergence(rest, quay, burst, BURST_CAP_MS, sample);
-    sample();
-    quay.faults.rateLimitRate = 0;
-    const label = rateLimit > 0 ? ', Quay answering 429 to 10% of calls' : '';
+    // The chain of necessary calls, then convergence of namespaces one at a time.
+    const chains: number[] = [];
+    for (let i = 0; i < 5; i++) chains.push(await necessaryChainMs(rest, quay, `chain-${i}`));
+    const chain = percentile(chains, 0.5);
+    const before = quay.totalRequests();
+    const names = Array.from({ length: SEQUENTIAL }, (_, i) => `bench-seq-${i}`);
+    const times = await sequentialConvergence(rest, quay, names, 60_000);
+    await dispatcher.idle();
+    const perNamespace = (quay.totalRequests() - before) / SEQUENTIAL;
+    callsByRoute = Object.fromEntries(
+      [...quay.requestCounts()].map(([k, v]) => [k, v] as const).sort(([, a], [, b]) => b - a),
+    );
+    const p50 = percentile(times, 0.5);
     rows.push({
-      metric: `${BURST} namespaces created at once${label}: time until all converged`,
-      quayBridge: `${fmt(r.ms / 1000, 's', 1)} (${r.converged}/${BURST} converged)`,
-      target: `all converge (bench cap ${BURST_CAP_MS / 1000} s)`,
-      verdict: r.converged === BURST ? 'met' : `missed by ${BURST - r.converged} namespaces at the cap`,
+      metric: `convergence, namespace created → org + 3 robots + 3 default permissions + 3 Secrets + SA links (${SEQUENTIAL} namespaces, direct delivery)`,
+      quayBridge: `p50 ${fmt(p50, 'ms')}, p95 ${fmt(percentile(times, 0.95), 'ms')}`,
+      target: `p50 ≤ 2 × chain of necessary calls (${fmt(chain, 'ms', 1)}) = ${fmt(2 * chain, 'ms', 1)}`,
+      verdict: ceiling(p50, 2 * chain, 'ms'),
       qbo: qboNa,
     });
     rows.push({
-      metric: `${BURST} namespaces at once${label}: peak RSS of the step processes`,
-      quayBridge: [...peaks].map(([s, mb]) => `${s} ${mb.toFixed(0)} MB`).join(', '),
+      metric: 'Quay API calls per new namespace (emulator request counter)',
+      quayBridge: perNamespace.toFixed(1),
+      target: '≤ 8',
+      verdict: ceiling(perNamespace, 8, 'calls', 1),
+      qbo: qboNa,
+    });
+
+    // One resync of unchanged namespaces.
+    quay.resetCounts();
+    const ping = HTTP.binary(pingEvent());
+    const answer = await fetch(steps.urlOf('resync'), {
+      method: 'POST',
+      headers: ping.headers as Record<string, string>,
+      body: ping.body as string,
+    });
+    await answer.text();
+    const orgs = quay.state().organizations.filter((o) => o.name.startsWith('openshift_')).length;
+    const perResync = quay.totalRequests() / Math.max(1, orgs);
+    rows.push({
+      metric: `Quay API calls per unchanged namespace on resync (${quay.totalRequests()} calls / ${orgs} namespaces, answer ${answer.status})`,
+      quayBridge: perResync.toFixed(2),
+      target: '≤ 2',
+      verdict: ceiling(perResync, 2, 'calls', 2),
+      qbo: qboNa,
+    });
+    rows.push({
+      metric:
+        'QBO Quay calls per namespace reconcile, every event and every resync (MODEL from qbo-compat.md §8.2, not measured)',
+      quayBridge: '—',
       target: '—',
       verdict: '—',
+      qbo: '≈ 10 + N (N = ImageStreams), plus 3 Secret writes (documented model)',
+    });
+
+    // Bursts of namespaces created at once, without and with 10% of Quay calls answered 429.
+    for (const rateLimit of [0, 0.1]) {
+      await procs.stop();
+      procs = await startSteps(); // fresh processes, so that VmHWM is this burst's peak
+      steps = procs;
+      quay.faults.rateLimitRate = rateLimit;
+      const peaks = new Map<string, number>();
+      const sample = (): void => {
+        for (const s of ['namespace', 'service-account', 'image-stream'] as const) {
+          const pid = steps.get(s).child.pid;
+          if (pid !== undefined) peaks.set(s, Math.max(peaks.get(s) ?? 0, rssMb(pid, 'VmHWM')));
+        }
+      };
+      const burst = Array.from({ length: BURST }, (_, i) => `bench-b${rateLimit > 0 ? 'r' : 'n'}-${i}`);
+      log(`bench: ${BURST} namespaces at once, ${rateLimit * 100}% 429`);
+      const r = await burstConvergence(rest, quay, burst, BURST_CAP_MS, sample);
+      sample();
+      quay.faults.rateLimitRate = 0;
+      const label = rateLimit > 0 ? ', Quay answering 429 to 10% of calls' : '';
+      rows.push({
+        metric: `${BURST} namespaces created at once${label}: time until all converged`,
+        quayBridge: `${fmt(r.ms / 1000, 's', 1)} (${r.converged}/${BURST} converged)`,
+        target: `all converge (bench cap ${BURST_CAP_MS / 1000} s)`,
+        verdict: r.converged === BURST ? 'met' : `missed by ${BURST - r.converged} namespaces at the cap`,
+        qbo: qboNa,
+      });
+      rows.push({
+        metric: `${BURST} namespaces at once${label}: peak RSS of the step processes`,
+        quayBridge: [...peaks].map(([s, mb]) => `${s} ${mb.toFixed(0)} MB`).join(', '),
+        target: '—',
+        verdict: '—',
+        qbo: qboNa,
+      });
+    }
+    await dispatcher.stop();
+
+    // Webhook admission latency (the webhook engineer's bench).
+    const wh = await benchWebhook({ seconds: quick ? 3 : 5 });
+    rows.push({
+      metric: `webhook admission latency, server-side (${wh.requests} requests at ${wh.achievedRate.toFixed(0)}/s, ${wh.failures} failed)`,
+      quayBridge: `p50 ${wh.server.p50.toFixed(3)} ms, p99 ${wh.server.p99.toFixed(3)} ms`,
+      target: 'p99 ≤ 5 ms',
+      verdict: ceiling(wh.server.p99, 5, 'ms', 3),
       qbo: qboNa,
     });
   }
-  await dispatcher.stop();
-
-  // Webhook admission latency (the webhook engineer's bench).
-  const wh = await benchWebhook({ seconds: quick ? 3 : 5 });
-  rows.push({
-    metric: `webhook admission latency, server-side (${wh.requests} requests at ${wh.achievedRate.toFixed(0)}/s, ${wh.failures} failed)`,
-    quayBridge: `p50 ${wh.server.p50.toFixed(3)} ms, p99 ${wh.server.p99.toFixed(3)} ms`,
-    target: 'p99 ≤ 5 ms',
-    verdict: ceiling(wh.server.p99, 5, 'ms', 3),
-    qbo: qboNa,
-  });
 } finally {
   await procs?.stop();
   await cp.stop();
