@@ -1,14 +1,21 @@
-// `npm start`: the whole bridge on this machine, with no cluster and no Quay of your own. It starts the embedded
-// stack of the end-to-end tests (real etcd + kube-apiserver + kube-controller-manager, the OpenShift stand-in, the
+// `npm start`: the whole bridge on this machine.
+//
+// With a kubeconfig whose cluster holds a QuayIntegration, it runs against that cluster and the Quay it names
+// (scripts/cluster.ts: the steps, the broker stand-in and Knative's receive adapter run here, nothing is installed
+// there). `npm start -- --cluster` insists on that; `npm start -- --embedded` never looks at the kubeconfig.
+//
+// Otherwise, with no cluster and no Quay of your own, it starts the embedded stack of the end-to-end tests (real etcd + kube-apiserver + kube-controller-manager, the OpenShift stand-in, the
 // Quay emulator, Knative's real ApiServerSource adapter, the broker stand-in, every step and the webhook as their
 // own processes), applies a sample QuayIntegration, prints where everything listens and a command to try, then shows
 // each event handled as it happens. Ctrl-C stops everything.
-import { existsSync, openSync, readdirSync, readSync, closeSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { openSync, readdirSync, readSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { sharedControlPlane, stopSharedControlPlane } from '../test/harness/index.js';
 import { kubeRest } from '../test/event-path/kube-rest.js';
-import { startStack, type Stack } from '../test/event-path/stack.js';
+import { startStack } from '../test/event-path/stack.js';
+import { startClusterBridge } from './cluster.js';
+import { decideTarget, kubeconfigPath, probeCluster, type Mode } from './target.js';
 
 const CLUSTER_ID = 'local';
 const say = (line = ''): void => {
@@ -32,13 +39,13 @@ const describe = (service: string, line: string): string | undefined => {
   return `${service.replace(/^quay-bridge-/, '').padEnd(16)} ${str('kind').padEnd(15)} ${object.padEnd(30)} ${entry.outcome}${why}${calls}${ms}`;
 };
 
-/** Follows every service's log file from its current end, printing the handled events. */
-const follow = (stack: Stack): (() => void) => {
+/** Follows every service's log file from its current end (or from its start), printing the handled events. */
+const follow = (logDir: string, fromStart = false): (() => void) => {
   const offsets = new Map<string, number>();
   const partial = new Map<string, string>();
   const tick = (): void => {
-    for (const file of readdirSync(stack.logDir).filter((f) => f.endsWith('.log'))) {
-      const path = join(stack.logDir, file);
+    for (const file of readdirSync(logDir).filter((f) => f.endsWith('.log'))) {
+      const path = join(logDir, file);
       const size = statSync(path).size;
       const from = offsets.get(path) ?? 0;
       if (size <= from) continue;
@@ -56,24 +63,86 @@ const follow = (stack: Stack): (() => void) => {
       }
     }
   };
-  for (const file of readdirSync(stack.logDir).filter((f) => f.endsWith('.log')))
-    offsets.set(join(stack.logDir, file), statSync(join(stack.logDir, file)).size);
+  if (!fromStart)
+    for (const file of readdirSync(logDir).filter((f) => f.endsWith('.log')))
+      offsets.set(join(logDir, file), statSync(join(logDir, file)).size);
   const timer = setInterval(tick, 250);
   return () => {
     clearInterval(timer);
   };
 };
 
+/** Runs until Ctrl-C (or SIGTERM), then `stop`s and exits. */
+const stopOnSignal = (stop: () => Promise<void>): void => {
+  let stopping = false;
+  const once = (): void => {
+    if (stopping) return;
+    stopping = true;
+    say('\nStopping...');
+    void stop().then(
+      () => {
+        say('Stopped.');
+        process.exit(0);
+      },
+      (e: unknown) => {
+        say(`stopping: ${explain(e)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', once);
+  process.on('SIGTERM', once);
+};
+
+const runAgainstCluster = async (path: string, integration: string, server: string): Promise<void> => {
+  say(`Running against the cluster of ${path} (${server}), QuayIntegration ${integration}.`);
+  say(
+    'Starting the steps, the broker stand-in and the ApiServerSource adapter here (nothing is installed there)...',
+  );
+  const started = Date.now();
+  const bridge = await startClusterBridge({ kubeconfigPath: path });
+  stopOnSignal(bridge.stop);
+  const unfollow = follow(bridge.logDir, true);
+  process.once('exit', unfollow);
+  say();
+  say(`quay-bridge is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s).`);
+  say(`  Kubernetes API   ${bridge.server}`);
+  say(`  broker stand-in  ${bridge.broker.url}`);
+  for (const s of bridge.services.values()) say(`  ${s.name.padEnd(16)} ${s.url}`);
+  say(`  logs             ${bridge.logDir}`);
+  say();
+  if (bridge.unserved.length > 0)
+    say(`Not watched (this cluster does not serve them): ${bridge.unserved.join(', ')}.`);
+  say(
+    `Not run here: ${bridge.notRun.join(', ')} (the API server cannot call this machine), so Builds are not rewritten`,
+  );
+  say('to push to Quay; deploy knative/ for that (README, "Deploying to a cluster").');
+  say(
+    'Namespaces the bridge handles carry its finalizer quay.redhat.com/quayintegrations: one deleted while no',
+  );
+  say('quay-bridge runs waits in Terminating until one runs again (README, "Uninstall", releases them all).');
+  say('A resync ran at start (what existed is synced) and runs every 30 minutes.');
+  say();
+  say('Events handled (Ctrl-C stops everything):');
+};
+
 const main = async (): Promise<void> => {
-  const kubeconfig = process.env.KUBECONFIG ?? join(homedir(), '.kube', 'config');
-  if (existsSync(kubeconfig) && !process.argv.includes('--embedded')) {
-    say(
-      `A kubeconfig is at ${kubeconfig}, but running the bridge against an existing cluster from here is not`,
-    );
-    say(
-      'built yet: deploy it to the cluster instead (README, "Deploying to a cluster"). Starting the embedded',
-    );
-    say('stack, which does not touch that cluster (pass --embedded to skip this notice).');
+  const { values: flags } = parseArgs({
+    options: { embedded: { type: 'boolean', default: false }, cluster: { type: 'boolean', default: false } },
+  });
+  if (flags.embedded && flags.cluster) throw new Error('--embedded and --cluster exclude each other');
+  const asked: Mode | undefined = flags.embedded ? 'embedded' : flags.cluster ? 'cluster' : undefined;
+  const target = decideTarget(
+    asked,
+    asked === 'embedded' ? undefined : await probeCluster(kubeconfigPath(process.env)),
+  );
+  if (target.mode === 'refuse') throw new Error(target.reason);
+  if (target.mode === 'cluster') {
+    await runAgainstCluster(target.kubeconfigPath, target.integration, target.server);
+    return;
+  }
+  if (target.notice !== undefined) {
+    say(target.notice);
     say();
   }
   say(
@@ -83,22 +152,9 @@ const main = async (): Promise<void> => {
   const started = Date.now();
   const controlPlane = await sharedControlPlane();
   const stack = await startStack({ controlPlane, pingIntervalMs: 5 * 60_000, keepLogs: true });
-  let stopping = false;
-  const stop = async (code: number): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    say('\nStopping...');
-    await stack.stop().catch((e: unknown) => {
-      say(`stopping the stack: ${String(e)}`);
-    });
-    await stopSharedControlPlane().catch((e: unknown) => {
-      say(`stopping the control plane: ${String(e)}`);
-    });
-    say('Stopped.');
-    process.exit(code);
-  };
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
+  stopOnSignal(async () => {
+    await stack.stop().finally(stopSharedControlPlane);
+  });
 
   const rest = await kubeRest(controlPlane.kubeConfig);
   const token = stack.quay.createToken('quayadmin', [
@@ -132,7 +188,7 @@ const main = async (): Promise<void> => {
   ];
   for (const answer of created)
     if (answer.status >= 300) throw new Error(`applying the sample: HTTP ${answer.status} ${answer.body}`);
-  const unfollow = follow(stack);
+  const unfollow = follow(stack.logDir);
 
   const pki = controlPlane.pki;
   say();

@@ -3,6 +3,7 @@
 # receive adapter from the published Go modules
 # pinned in the go.mod files beside this script, into a cache outside the repository keyed by those pins.
 # A second run finds the binaries and returns in well under a second. Prints the bin directory on stdout.
+# `build.sh adapter` builds (or finds) only the receive adapter, which is all `npm start` needs against a cluster.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache_root=${QUAY_BRIDGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/quay-bridge}
@@ -32,6 +33,12 @@ build_module() { # dir, output binary names..., then -- packages...
   for n in "${names[@]}"; do links+=("$out/$n"); done
 }
 links=()
+
+if [ "${1:-}" = adapter ]; then
+  LDFLAGS="" build_module knative apiserver_receive_adapter -- knative.dev/eventing/cmd/apiserver_receive_adapter
+  dirname "${links[0]}"
+  exit 0
+fi
 
 v=$(k8s_version); minor=${v#v1.}; minor=${minor%%.*}
 LDFLAGS="-X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 \

@@ -9,10 +9,11 @@
 // server only logs it. PROFILING_PORT is set to a free port, and :8080 is held by this process while the adapter
 // starts (unless someone already has it), so that the adapter never takes :8080 from other processes on the
 // machine (faas-js-runtime's default port): several adapters and other tests can run side by side.
+import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { logTail, sleep, stopProcess } from '../harness/processes.js';
-import { controlPlaneBinaries, freePort } from '../harness/index.js';
+import { freePort, repoRoot } from '../harness/index.js';
 import type { AdapterConfig } from './manifests.js';
 import { spawnLogged } from './processes.js';
 
@@ -50,6 +51,17 @@ const holdPort = (port: number): Promise<Server | undefined> =>
 
 export const ADAPTER_PROBE_PORT = 8080;
 
+/** The adapter binary: built from its Go module on first use (minutes), then found in the cache at once. */
+export const adapterBinary = (): string => {
+  const out = execFileSync('bash', [join(repoRoot, 'test', 'controlplane', 'build.sh'), 'adapter'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const dir = out.trim().split('\n').pop();
+  if (dir === undefined || dir === '') throw new Error('test/controlplane/build.sh adapter printed no directory');
+  return join(dir, 'apiserver_receive_adapter');
+};
+
 /** client-go's reflector name for a GVR watched cluster-wide: GroupVersionResource.String(). */
 export const reflectorName = (gvr: AdapterConfig['resources'][number]['gvr']): string =>
   `${gvr.Group}/${gvr.Version}, Resource=${gvr.Resource}`;
@@ -61,7 +73,7 @@ export const reflectorName = (gvr: AdapterConfig['resources'][number]['gvr']): s
  * as in a cluster.
  */
 export const startAdapter = async (o: AdapterOptions): Promise<Adapter> => {
-  const binary = join(controlPlaneBinaries(), 'apiserver_receive_adapter');
+  const binary = adapterBinary();
   const profilingPort = await freePort();
   const held = await holdPort(ADAPTER_PROBE_PORT);
   const release = (): Promise<void> =>

@@ -64,6 +64,8 @@ export const kubeRest = async (kc: KubeConfig): Promise<KubeRest> => {
     ...(options.ca === undefined ? {} : { ca: options.ca }),
     ...(options.cert === undefined ? {} : { cert: options.cert }),
     ...(options.key === undefined ? {} : { key: options.key }),
+    // the kubeconfig's insecure-skip-tls-verify
+    ...(options.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
   });
   const baseHeaders: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.headers ?? {})) if (typeof v === 'string') baseHeaders[k] = v;

@@ -26,6 +26,8 @@ import {
   readEventPath,
   refKey,
   renderInstall,
+  type AdapterConfig,
+  type ApiServerSource,
   type EventPathManifests,
   type KnativeService,
 } from './manifests.js';
@@ -92,6 +94,150 @@ const mirrorPush =
     emulator.pushTag(org, repo.join('/'), parsed.tag ?? 'latest', digest);
   };
 
+/** The Knative Services of the install that serve a webhook registration of it (through a plain Service). */
+export const webhookBackends = (install: EventPathManifests): ReadonlySet<string> => {
+  const names = new Set<string>();
+  for (const o of install.objects.filter((x) => WEBHOOK_KINDS.has(x.kind)))
+    for (const w of (o as { webhooks?: { clientConfig: WebhookClientConfig }[] }).webhooks ?? []) {
+      const svc = w.clientConfig.service;
+      const ps = install.podServices.find((p) => p.namespace === svc?.namespace && p.name === svc.name);
+      if (ps !== undefined) names.add(ps.knativeService);
+    }
+  return names;
+};
+
+export interface ServicesOptions {
+  readonly install: EventPathManifests;
+  readonly logDir: string;
+  /** Which Knative Services run. */
+  readonly run: (service: KnativeService) => boolean;
+  /** The kubeconfig a process of this ServiceAccount (of the install's namespace) runs with. */
+  readonly kubeconfigFor: (serviceAccount: string) => string | undefined;
+  /** Knative Service → container port → local port, for ports other objects reach. */
+  readonly podPorts?: ReadonlyMap<string, ReadonlyMap<number, number>>;
+  /** Secret name → local directory, for Secret volumes. */
+  readonly secrets?: ReadonlyMap<string, string>;
+  /** Each started process's stop is pushed here. */
+  readonly stoppers: (() => Promise<void>)[];
+}
+
+/** Starts the chosen Knative Services of the install as local processes, at once; fails if any does not start. */
+export const startServices = async (o: ServicesOptions): Promise<Map<string, LocalService>> => {
+  const services = new Map<string, LocalService>();
+  const started = await Promise.allSettled(
+    o.install.services.filter(o.run).map((k) => {
+      const kubeconfigPath = o.kubeconfigFor(k.serviceAccountName);
+      return startLocalService({
+        service: k,
+        logFile: join(o.logDir, `${k.name}.log`),
+        ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }),
+        extraPorts: o.podPorts?.get(k.name) ?? new Map(),
+        ...(o.secrets === undefined ? {} : { secrets: o.secrets }),
+      });
+    }),
+  );
+  for (const r of started)
+    if (r.status === 'fulfilled') {
+      services.set(r.value.name, r.value);
+      o.stoppers.push(() => r.value.stop());
+    }
+  const failed = started.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed.length > 0)
+    throw new AggregateError(
+      failed.map((f) => f.reason as unknown),
+      'a Knative Service did not start',
+    );
+  return services;
+};
+
+export interface RoutingOptions {
+  readonly install: EventPathManifests;
+  readonly logDir: string;
+  /** The running Knative Services, by name: the Triggers' subscribers. */
+  readonly services: ReadonlyMap<string, LocalService>;
+  /** The kubeconfig a source's receive adapter runs with, by the source's ServiceAccount. */
+  readonly kubeconfigFor: (serviceAccount: string) => string | undefined;
+  /** The namespaces that exist (the adapter's configuration lists them, as the source's reconciler does). */
+  readonly namespaces: readonly string[];
+  readonly backoffScale?: number;
+  /** Narrows a source's adapter configuration (e.g. to the resources a cluster serves). Default: as is. */
+  readonly adapterConfig?: (source: ApiServerSource, config: AdapterConfig) => AdapterConfig;
+  readonly stoppers: (() => Promise<void>)[];
+}
+
+export interface Routing {
+  readonly broker: BrokerStandIn;
+  readonly adapters: ReadonlyMap<string, Adapter>;
+  /** Sends each PingSource's event into the broker, as a tick of its schedule would. */
+  readonly ping: () => void;
+}
+
+/**
+ * The broker stand-in with the install's Triggers, resolving Knative Service references to the local processes,
+ * and a receive adapter per ApiServerSource sinking into it; the adapters start last, so the first event finds
+ * every subscriber up.
+ */
+export const startRouting = async (o: RoutingOptions): Promise<Routing> => {
+  const { install } = o;
+  const resolve = (d: Destination, namespace: string): string | undefined => {
+    if ('uri' in d) return d.uri;
+    const key = refKey(d, namespace);
+    const k = install.services.find((x) => `Service/${x.namespace}/${x.name}` === key);
+    return k === undefined ? undefined : o.services.get(k.name)?.url;
+  };
+  const [brokerSpec, ...moreBrokers] = install.brokers;
+  if (brokerSpec === undefined || moreBrokers.length > 0)
+    throw new Error('the install must have exactly one Broker');
+  const b = await startBroker({
+    name: brokerSpec.name,
+    namespace: brokerSpec.namespace,
+    triggers: install.triggers,
+    ...(brokerSpec.delivery === undefined ? {} : { delivery: brokerSpec.delivery }),
+    resolve,
+    backoffScale: o.backoffScale ?? 1,
+  });
+  o.stoppers.push(() => b.close());
+  const intoBroker = (sink: Destination, namespace: string): boolean =>
+    refKey(sink, namespace) === `Broker/${brokerSpec.namespace}/${brokerSpec.name}`;
+
+  const adapters = new Map<string, Adapter>();
+  for (const source of install.apiServerSources) {
+    if (!intoBroker(source.sink, source.namespace))
+      throw new Error(`ApiServerSource ${source.name} does not sink into the Broker`);
+    const config = source.adapterConfig(o.namespaces);
+    const a = await startAdapter({
+      config: o.adapterConfig?.(source, config) ?? config,
+      name: source.name,
+      namespace: source.namespace,
+      sink: b.url,
+      kubeconfigPath: o.kubeconfigFor(source.serviceAccountName) ?? '',
+      logFile: join(o.logDir, `apiserver_receive_adapter.${source.name}.log`),
+    });
+    adapters.set(source.name, a);
+    o.stoppers.push(() => a.stop());
+  }
+
+  const ping = (): void => {
+    for (const p of install.pingSources) {
+      if (!intoBroker(p.sink, p.namespace)) continue;
+      const json = /json/i.test(p.event.datacontenttype ?? '');
+      const data =
+        p.event.data === undefined ? undefined : json ? (JSON.parse(p.event.data) as unknown) : p.event.data;
+      b.publish(
+        new CloudEvent<unknown>({
+          id: newEventId(),
+          type: p.event.type,
+          source: p.event.source,
+          time: new Date().toISOString(),
+          ...(p.event.datacontenttype === undefined ? {} : { datacontenttype: p.event.datacontenttype }),
+          ...(data === undefined ? {} : { data }),
+        }),
+      );
+    }
+  };
+  return { broker: b, adapters, ping };
+};
+
 export const startStack = async (options: StackOptions = {}): Promise<Stack> => {
   const controlPlane = options.controlPlane ?? (await sharedControlPlane());
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), 'quay-bridge-stack-'));
@@ -102,7 +248,6 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
   if (twice !== undefined) throw new Error(`${twice} is in two of the installed kustomizations`);
   const install = readEventPath(objects);
   const stoppers: (() => Promise<void>)[] = [];
-  const services = new Map<string, LocalService>();
   const kubeconfigs = new Map<string, string>();
   let quay: QuayEmulator | undefined;
   let pinger: NodeJS.Timeout | undefined;
@@ -170,30 +315,15 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
         podPorts.set(ps.knativeService, ports);
       }
 
-    const wanted = install.services.filter((k) => options.runService?.(k) ?? true);
-    const started = await Promise.allSettled(
-      wanted.map((k) => {
-        const kubeconfigPath = kubeconfigs.get(k.serviceAccountName);
-        return startLocalService({
-          service: k,
-          logFile: join(logDir, `${k.name}.log`),
-          ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }),
-          extraPorts: podPorts.get(k.name) ?? new Map(),
-          secrets,
-        });
-      }),
-    );
-    for (const r of started)
-      if (r.status === 'fulfilled') {
-        services.set(r.value.name, r.value);
-        stoppers.push(() => r.value.stop());
-      }
-    const failed = started.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed.length > 0)
-      throw new AggregateError(
-        failed.map((f) => f.reason as unknown),
-        'a Knative Service did not start',
-      );
+    const services = await startServices({
+      install,
+      logDir,
+      run: (k) => options.runService?.(k) ?? true,
+      kubeconfigFor: (account) => kubeconfigs.get(account),
+      podPorts,
+      secrets,
+      stoppers,
+    });
 
     // The webhook registrations of the install, pointed at the local processes over TLS; a registration whose
     // Knative Service was not started is left out (registered, it would refuse every matching request).
@@ -236,68 +366,19 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
       });
     }
 
-    // The broker, resolving Knative Service references to the local processes.
-    const resolve = (d: Destination, namespace: string): string | undefined => {
-      if ('uri' in d) return d.uri;
-      const key = refKey(d, namespace);
-      const k = install.services.find((x) => `Service/${x.namespace}/${x.name}` === key);
-      return k === undefined ? undefined : services.get(k.name)?.url;
-    };
-    const [brokerSpec, ...moreBrokers] = install.brokers;
-    if (brokerSpec === undefined || moreBrokers.length > 0)
-      throw new Error('the install must have exactly one Broker');
-    const b = await startBroker({
-      name: brokerSpec.name,
-      namespace: brokerSpec.namespace,
-      triggers: install.triggers,
-      ...(brokerSpec.delivery === undefined ? {} : { delivery: brokerSpec.delivery }),
-      resolve,
-      backoffScale: options.backoffScale ?? 1,
-    });
-    stoppers.push(() => b.close());
-
-    // A receive adapter per ApiServerSource, each sinking into the broker with its own ServiceAccount's token.
+    // The broker and a receive adapter per ApiServerSource, over every namespace that exists now.
     const namespaces = (
       (await rest.request('GET', '/api/v1/namespaces')).json as { items: { metadata: { name: string } }[] }
     ).items.map((n) => n.metadata.name);
-    const adapters = new Map<string, Adapter>();
-    for (const source of install.apiServerSources) {
-      if (refKey(source.sink, source.namespace) !== `Broker/${brokerSpec.namespace}/${brokerSpec.name}`)
-        throw new Error(`ApiServerSource ${source.name} does not sink into the Broker`);
-      const a = await startAdapter({
-        config: source.adapterConfig(namespaces),
-        name: source.name,
-        namespace: source.namespace,
-        sink: b.url,
-        kubeconfigPath: kubeconfigs.get(source.serviceAccountName) ?? '',
-        logFile: join(logDir, `apiserver_receive_adapter.${source.name}.log`),
-      });
-      adapters.set(source.name, a);
-      stoppers.push(() => a.stop());
-    }
-
-    const ping = (): void => {
-      for (const p of install.pingSources) {
-        if (refKey(p.sink, p.namespace) !== `Broker/${brokerSpec.namespace}/${brokerSpec.name}`) continue;
-        const json = /json/i.test(p.event.datacontenttype ?? '');
-        const data =
-          p.event.data === undefined
-            ? undefined
-            : json
-              ? (JSON.parse(p.event.data) as unknown)
-              : p.event.data;
-        b.publish(
-          new CloudEvent<unknown>({
-            id: newEventId(),
-            type: p.event.type,
-            source: p.event.source,
-            time: new Date().toISOString(),
-            ...(p.event.datacontenttype === undefined ? {} : { datacontenttype: p.event.datacontenttype }),
-            ...(data === undefined ? {} : { data }),
-          }),
-        );
-      }
-    };
+    const { broker: b, adapters, ping } = await startRouting({
+      install,
+      logDir,
+      services,
+      kubeconfigFor: (account) => kubeconfigs.get(account),
+      namespaces,
+      backoffScale: options.backoffScale ?? 1,
+      stoppers,
+    });
     if (options.pingIntervalMs !== undefined) pinger = setInterval(ping, options.pingIntervalMs);
 
     return {
