@@ -58,7 +58,8 @@ export const adapterBinary = (): string => {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const dir = out.trim().split('\n').pop();
-  if (dir === undefined || dir === '') throw new Error('test/controlplane/build.sh adapter printed no directory');
+  if (dir === undefined || dir === '')
+    throw new Error('test/controlplane/build.sh adapter printed no directory');
   return join(dir, 'apiserver_receive_adapter');
 };
 

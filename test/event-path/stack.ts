@@ -370,7 +370,11 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     const namespaces = (
       (await rest.request('GET', '/api/v1/namespaces')).json as { items: { metadata: { name: string } }[] }
     ).items.map((n) => n.metadata.name);
-    const { broker: b, adapters, ping } = await startRouting({
+    const {
+      broker: b,
+      adapters,
+      ping,
+    } = await startRouting({
       install,
       logDir,
       services,
