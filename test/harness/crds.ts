@@ -25,7 +25,7 @@ export const crdFiles = (): string[] => {
   const knativeReference = join(repoRoot, '..', 'shared', 'knative-reference');
   return [
     ...yamlIn(join(repoRoot, 'test', 'crds')),
-    ...yamlIn(join(repoRoot, 'knative', 'crds')),
+    ...yamlIn(join(repoRoot, 'knative', 'crds'), (f) => !f.startsWith('kustomization.')),
     ...yamlIn(knativeReference, (f) => f.endsWith('-crd.yaml')),
   ];
 };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { expect } from 'chai';
 import { parse } from 'yaml';
+import { readEventPath, renderInstall } from '../../event-path/manifests.js';
 import { repoRoot } from '../../harness/index.js';
 
 /** The schema without its `$schema` markers: draft-04 and draft-07 agree on every keyword it uses. */
@@ -63,5 +64,38 @@ describe('func.yaml', () => {
     expect(validate({ ...f, build: { ...(f.build as object), buildEnv: [] } })).to.be.false;
     expect(validate({ ...f, invoke: 'events' })).to.be.false;
     expect(validate({ ...f, created: 'yesterday' })).to.be.false;
+  });
+
+  it("the image's default process (Procfile `web`) is what every Knative Service runs under the launcher", () => {
+    const procfile = readFileSync(join(repoRoot, 'Procfile'), 'utf8');
+    const web = /^web:\s*(.+)$/m.exec(procfile)?.[1]?.trim().split(/\s+/);
+    expect(web, 'a web process').to.not.equal(undefined);
+    // The steps (the webhook is its own server, dist/functions/build-webhook/main.js).
+    const services = readEventPath(renderInstall()).services.filter((k) => 'QUAY_BRIDGE_STEP' in k.env);
+    expect(services.length).to.be.greaterThan(0);
+    for (const k of services) {
+      expect(k.command, k.name).to.deep.equal(['/cnb/lifecycle/launcher']);
+      expect(k.args, k.name).to.deep.equal(web);
+    }
+  });
+
+  it('keeps sources and build inputs in the build context, and tests, bench and manifests out (.funcignore)', () => {
+    const ignored = readFileSync(join(repoRoot, '.funcignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    for (const needed of [
+      'functions/',
+      'shared/',
+      'package.json',
+      'package-lock.json',
+      'Procfile',
+      'tsconfig',
+    ])
+      expect(
+        ignored.filter((i) => !i.includes('*') && needed.startsWith(i)),
+        needed,
+      ).to.deep.equal([]);
+    expect(ignored).to.include.members(['node_modules/', 'test/', 'bench/']);
   });
 });
