@@ -11,16 +11,16 @@ import { describeError, type SyncError } from '../../shared/errors.js';
 import { getOptional, listDecoded } from '../../shared/kube/client.js';
 import { ImageStream, Namespace, ServiceAccount } from '../../shared/kube/objects.js';
 import { Resources } from '../../shared/kube/resources.js';
-import type { Change } from '../../shared/quay/types.js';
+import type { Change, Robot } from '../../shared/quay/types.js';
 import { traverseLimited } from '../../shared/runtime/concurrency.js';
-import type { WorkEnv } from '../../shared/runtime/work.js';
+import { withQuay, type WorkEnv } from '../../shared/runtime/work.js';
 import type { Configured } from '../../shared/settings/load.js';
 import { reconcileRepository } from '../image-stream/apply.js';
 import { planImageStream } from '../image-stream/plan.js';
 import { applyNamespacePlan, setFinalizers } from '../namespace/apply.js';
 import { ourFinalizers, planNamespace } from '../namespace/plan.js';
-import { orgViewFor, reconcileRobot } from '../service-account/apply.js';
-import { planServiceAccount } from '../service-account/plan.js';
+import { finishRobot, orgViewFor, robotOf, type RobotResult } from '../service-account/apply.js';
+import { defaultPermissionNeedsFix, planServiceAccount, type RobotTarget } from '../service-account/plan.js';
 import {
   addTallies,
   emptyTally,
@@ -31,6 +31,7 @@ import {
 } from './plan.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
+type EnsuredRobot = { readonly robot: Robot; readonly change: Change };
 
 const one = (
   what: 'namespaces' | 'serviceAccounts' | 'imageStreams',
@@ -89,6 +90,7 @@ const reconcileNamespace =
     if (E.isLeft(viewed)) return tally;
     const view = viewed.right.view;
     const robots = new Set(view.robots.keys());
+    const targets: RobotTarget[] = [];
     for (const sa of work.serviceAccounts) {
       const saPlan = planServiceAccount(
         {
@@ -104,13 +106,51 @@ const reconcileNamespace =
         tally = addTallies(tally, { ...emptyTally, refused: 1 });
         continue;
       }
-      const result = await run(env, reconcileRobot(saPlan.target, view, false))();
+      targets.push(saPlan.target);
+    }
+    // Robots first, then every default permission of the namespace at once (one list, one re-read after adds),
+    // then each robot's Secret and link: each ServiceAccount still gets robot → permission → Secret → link.
+    const ensured: { readonly target: RobotTarget; readonly robot: E.Either<SyncError, EnsuredRobot> }[] = [];
+    for (const target of targets) ensured.push({ target, robot: await run(env, robotOf(target, view))() });
+    const wanted = ensured.filter(
+      (e) =>
+        E.isRight(e.robot) && defaultPermissionNeedsFix(view.prototypes, e.target.robotName, e.target.role),
+    );
+    const permissions =
+      wanted.length === 0
+        ? E.right<SyncError, readonly Change[]>([])
+        : await run(
+            env,
+            withQuay((quay) =>
+              RTE.fromTaskEither(
+                quay.ensureDefaultPermissions(
+                  plan.org,
+                  wanted.map((e) => ({ robotName: e.target.robotName, role: e.target.role })),
+                  view.prototypes,
+                ),
+              ),
+            ),
+          )();
+    for (const e of ensured) {
+      const i = wanted.indexOf(e);
+      const permission =
+        i < 0
+          ? E.right<SyncError, Change>('unchanged')
+          : pipe(
+              permissions,
+              E.map((cs) => cs[i] ?? 'unchanged'),
+            );
+      const result: E.Either<SyncError, RobotResult> = E.isLeft(e.robot)
+        ? e.robot
+        : E.isLeft(permission)
+          ? permission
+          : await run(env, finishRobot(e.target, e.robot.right, permission.right, view, false))();
       if (E.isRight(result)) robots.add(result.right.robot.name);
       tally = addTallies(
         tally,
         one(
           'serviceAccounts',
-          `ServiceAccount ${name}/${sa.metadata.name}`,
+          `ServiceAccount ${name}/${e.target.serviceAccount.metadata.name}`,
           pipe(
             result,
             E.map((r) => [r.changes.robot, r.changes.defaultPermission, r.changes.secret, r.changes.link]),

@@ -180,10 +180,51 @@ export interface RobotResult {
   };
 }
 
+/** The robot with its token: the one the view holds, else ensured (created, or fetched if it exists). */
+export const robotOf = (
+  target: RobotTarget,
+  view: OrgView,
+): Effect<{ readonly robot: Robot; readonly change: Change }> =>
+  withQuay((quay) => {
+    const known = view.robots.get(target.robotName);
+    return known !== undefined
+      ? RTE.right({ robot: known, change: 'unchanged' })
+      : lift(quay.ensureRobot(target.org, target.shortname, robotDescription(target)));
+  });
+
 /**
- * Everything one ServiceAccount needs, given the organization's view. `grantRepositories`: grant a new robot its
- * role on the namespace's existing repositories (the resync does that per ImageStream instead).
+ * What follows the robot and its default permission: a new robot's grants on existing repositories (when
+ * `grantRepositories`; the resync does that per ImageStream instead), the Secret, the link.
  */
+export const finishRobot = (
+  target: RobotTarget,
+  ensured: { readonly robot: Robot; readonly change: Change },
+  defaultPermission: Change,
+  view: OrgView,
+  grantRepositories: boolean,
+): Effect<RobotResult> =>
+  pipe(
+    RTE.Do,
+    RTE.bind('repositories', () =>
+      grantRepositories && ensured.change === 'created'
+        ? grantExisting(target, new Set([...view.robots.keys(), target.robotName]))
+        : RTE.right<WorkEnv, SyncError, readonly Change[]>([]),
+    ),
+    RTE.bind('secret', () => ensureSecret(target, ensured.robot)),
+    RTE.bind('link', () => linkSecret(target)),
+    RTE.map(({ repositories, secret, link }) => ({
+      robot: ensured.robot,
+      changes: {
+        robot: ensured.change,
+        defaultPermission,
+        secret,
+        link,
+        repositories: repositories.filter((c) => c !== 'unchanged').length,
+      },
+    })),
+  );
+
+/** Everything one ServiceAccount needs, given the organization's view. */
 export const reconcileRobot = (
   target: RobotTarget,
   view: OrgView,
@@ -191,37 +232,16 @@ export const reconcileRobot = (
 ): Effect<RobotResult> =>
   withQuay((quay) =>
     pipe(
-      RTE.Do,
-      RTE.bind('ensured', () => {
-        const known = view.robots.get(target.robotName);
-        return known !== undefined
-          ? RTE.right<WorkEnv, SyncError, { robot: Robot; change: Change }>({
-              robot: known,
-              change: 'unchanged',
-            })
-          : lift(quay.ensureRobot(target.org, target.shortname, robotDescription(target)));
-      }),
-      RTE.bind('defaultPermission', () =>
-        defaultPermissionNeedsFix(view.prototypes, target.robotName, target.role)
-          ? lift(quay.ensureDefaultPermission(target.org, target.robotName, target.role, view.prototypes))
-          : RTE.right<WorkEnv, SyncError, Change>('unchanged'),
+      robotOf(target, view),
+      RTE.flatMap((ensured) =>
+        pipe(
+          defaultPermissionNeedsFix(view.prototypes, target.robotName, target.role)
+            ? lift(quay.ensureDefaultPermission(target.org, target.robotName, target.role, view.prototypes))
+            : RTE.right<WorkEnv, SyncError, Change>('unchanged'),
+          RTE.flatMap((defaultPermission) =>
+            finishRobot(target, ensured, defaultPermission, view, grantRepositories),
+          ),
+        ),
       ),
-      RTE.bind('repositories', ({ ensured }) =>
-        grantRepositories && ensured.change === 'created'
-          ? grantExisting(target, new Set([...view.robots.keys(), target.robotName]))
-          : RTE.right<WorkEnv, SyncError, readonly Change[]>([]),
-      ),
-      RTE.bind('secret', ({ ensured }) => ensureSecret(target, ensured.robot)),
-      RTE.bind('link', () => linkSecret(target)),
-      RTE.map(({ ensured, defaultPermission, repositories, secret, link }) => ({
-        robot: ensured.robot,
-        changes: {
-          robot: ensured.change,
-          defaultPermission,
-          secret,
-          link,
-          repositories: repositories.filter((c) => c !== 'unchanged').length,
-        },
-      })),
     ),
   );

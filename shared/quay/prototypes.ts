@@ -36,17 +36,17 @@ export const listDefaultPermissions = (org: string): QuayOp<readonly Prototype[]
   );
 
 // Quay answers 200, not 201 (§4.6); the delegate's kind and name are all it reads. This is the one write Quay does
-// not deduplicate: when the POST had to be sent more than once (a dropped answer, a timeout), an earlier attempt
-// may have been applied too, so the list is read again and any duplicate removed before answering.
-const addPrototype = (org: string, robotName: string, role: RobotRole): QuayOp<Change> =>
+// not deduplicate: another process may add the same prototype at the same time (two deliveries of one
+// ServiceAccount's events in two pods), and a POST sent more than once (a dropped answer, a timeout) may have been
+// applied twice. So every add is followed by a re-read that removes the duplicates (ensureDefaultPermissions).
+const addPrototype = (org: string, robotName: string, role: RobotRole): QuayOp<undefined> =>
   pipe(
     send(post(paths.prototypes(org), { role, delegate: { kind: 'user', name: robotName } })),
-    RTE.flatMap((res): QuayOp<Change> => {
-      if (res.status !== 200) return RTE.left(failureOf(res));
-      const created = pipe(decodeBody(PrototypeView)(res), E.as<Change>('created'));
-      if (E.isLeft(created) || (res.attempts ?? 1) === 1) return RTE.fromEither(created);
-      return pipe(ensure(org, robotName, role, undefined, 1), RTE.as<Change>('created'));
-    }),
+    RTE.flatMapEither((res) =>
+      res.status === 200
+        ? pipe(decodeBody(PrototypeView)(res), E.as(undefined))
+        : E.left<QuayError, undefined>(failureOf(res)),
+    ),
   );
 
 type Outcome = 'kept' | 'updated' | 'gone';
@@ -78,53 +78,117 @@ const prototypesOf = (prototypes: readonly Prototype[], robotName: string): read
   );
 
 /**
- * Exactly one prototype for the robot with the role. It keeps one with the right role if there is one, else
- * changes the first one's role in place (PUT, so the id stays), and deletes the others. `current` is the list the
- * caller just read with listDefaultPermissions, which saves this a GET; if a prototype to update is gone by then
- * (stale list, or a concurrent change) the list is read again, once.
+ * The one prototype to keep among the robot's: the first by id with the wanted role, else the first by id. It does
+ * not depend on the order Quay lists them in, so two processes removing the same duplicates at once keep the same
+ * one (each keeping its own would delete both).
  */
+export const keeperOf = (mine: readonly Prototype[], role: RobotRole): Prototype | undefined => {
+  const byId = [...mine].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return byId.find((p) => p.role === role) ?? byId[0];
+};
+
+/** A robot's wanted organization-wide default permission. */
+export interface WantedPermission {
+  readonly robotName: string;
+  readonly role: RobotRole;
+}
+
+const listed = (org: string, current: readonly Prototype[] | undefined): QuayOp<readonly Prototype[]> =>
+  current !== undefined ? RTE.right(current) : listDefaultPermissions(org);
+
+/**
+ * One robot's prototypes brought to exactly one with the role, from a list: the keeper's role fixed in place (PUT,
+ * so the id stays), the others deleted. 'added' when there was none and one was POSTed (the caller re-reads).
+ * `addMissing` false: right after our own add, a prototype missing from the re-read is not added again (another
+ * process removed it as the duplicate of its keeper, or the robot was deleted), so that two processes never loop.
+ */
+const settle = (
+  org: string,
+  wanted: WantedPermission,
+  all: readonly Prototype[],
+  addMissing: boolean,
+  retries = 1,
+): QuayOp<Change | 'added'> => {
+  const { robotName, role } = wanted;
+  const mine = prototypesOf(all, robotName);
+  const keep = keeperOf(mine, role);
+  if (keep === undefined)
+    return addMissing
+      ? pipe(addPrototype(org, robotName, role), RTE.as<Change | 'added'>('added'))
+      : RTE.right('unchanged');
+  const duplicates = mine.filter((p) => p !== keep);
+  return pipe(
+    keep.role === role
+      ? RTE.right<QuayHttp, QuayError, Outcome>('kept')
+      : setPrototypeRole(org, keep.id, role),
+    RTE.flatMap((outcome): QuayOp<Change | 'added'> => {
+      // The list was stale (or someone else changed it meanwhile): read it again, once.
+      if (outcome === 'gone')
+        return retries > 0
+          ? pipe(
+              listDefaultPermissions(org),
+              RTE.flatMap((again) => settle(org, wanted, again, addMissing, retries - 1)),
+            )
+          : RTE.left({
+              _tag: 'QuayRejected',
+              status: 404,
+              message: `default permission ${keep.id} of ${robotName} in ${org} vanished while being updated`,
+            });
+      return pipe(
+        duplicates,
+        RA.traverse(RTE.ApplicativeSeq)((p) => deletePrototype(org, p.id)),
+        RTE.as<Change>(outcome === 'updated' || duplicates.length > 0 ? 'updated' : 'unchanged'),
+      );
+    }),
+  );
+};
+
+/**
+ * Exactly one prototype per robot with its role (QBO's B9: a wrong role is fixed, duplicates go). `current` is a
+ * list the caller just read with listDefaultPermissions, which saves a GET. When any prototype was added, the list is
+ * read once more, after every add, and the duplicates removed keeping keeperOf's: of two processes adding the same
+ * prototype at once, the one whose add came last reads both, so the world ends with one either way.
+ */
+export const ensureDefaultPermissions = (
+  org: string,
+  wanted: readonly WantedPermission[],
+  current?: readonly Prototype[],
+): QuayOp<readonly Change[]> =>
+  pipe(
+    listed(org, current),
+    RTE.flatMap((all) =>
+      pipe(
+        wanted,
+        RA.traverse(RTE.ApplicativeSeq)((w) => settle(org, w, all, true)),
+      ),
+    ),
+    RTE.flatMap((results) =>
+      !results.includes('added')
+        ? RTE.right(results as readonly Change[])
+        : pipe(
+            listDefaultPermissions(org),
+            RTE.flatMap((after) =>
+              pipe(
+                wanted,
+                RA.traverseWithIndex(RTE.ApplicativeSeq)((i, w) =>
+                  results[i] === 'added'
+                    ? pipe(settle(org, w, after, false), RTE.as<Change>('created'))
+                    : RTE.right<QuayHttp, QuayError, Change>(results[i] as Change),
+                ),
+              ),
+            ),
+          ),
+    ),
+  );
+
+/** ensureDefaultPermissions for one robot. */
 export const ensureDefaultPermission = (
   org: string,
   robotName: string,
   role: RobotRole,
   current?: readonly Prototype[],
-): QuayOp<Change> => ensure(org, robotName, role, current, 1);
-
-const ensure = (
-  org: string,
-  robotName: string,
-  role: RobotRole,
-  current: readonly Prototype[] | undefined,
-  retries: number,
 ): QuayOp<Change> =>
   pipe(
-    current !== undefined
-      ? RTE.right<QuayHttp, QuayError, readonly Prototype[]>(current)
-      : listDefaultPermissions(org),
-    RTE.flatMap((all): QuayOp<Change> => {
-      const mine = prototypesOf(all, robotName);
-      const keep = mine.find((p) => p.role === role) ?? mine[0];
-      if (keep === undefined) return addPrototype(org, robotName, role);
-      const duplicates = mine.filter((p) => p !== keep);
-      return pipe(
-        keep.role === role
-          ? RTE.right<QuayHttp, QuayError, Outcome>('kept')
-          : setPrototypeRole(org, keep.id, role),
-        RTE.flatMap((outcome): QuayOp<Change> => {
-          if (outcome === 'gone')
-            return retries > 0
-              ? ensure(org, robotName, role, undefined, retries - 1)
-              : RTE.left({
-                  _tag: 'QuayRejected',
-                  status: 404,
-                  message: `default permission ${keep.id} of ${robotName} in ${org} vanished while being updated`,
-                });
-          return pipe(
-            duplicates,
-            RA.traverse(RTE.ApplicativeSeq)((p) => deletePrototype(org, p.id)),
-            RTE.as<Change>(outcome === 'updated' || duplicates.length > 0 ? 'updated' : 'unchanged'),
-          );
-        }),
-      );
-    }),
+    ensureDefaultPermissions(org, [{ robotName, role }], current),
+    RTE.map((changes) => changes[0] ?? 'unchanged'),
   );

@@ -85,6 +85,8 @@ export interface QuayClient {
 
   readonly listDefaultPermissions: (org: string) => QuayResult<readonly Prototype[]>;
   /** Exactly one prototype for the robot with the role: adds it, fixes a wrong role, deletes duplicates (QBO B9).
+   *  After an add the list is read again and duplicates removed, keeping the same one in every process (two
+   *  deliveries in two pods may add one each). Calls for the same robot run one at a time in a client.
    *  `current`: the list just read with listDefaultPermissions, which saves a GET per robot (re-read if stale). */
   readonly ensureDefaultPermission: (
     org: string,
@@ -92,6 +94,12 @@ export interface QuayClient {
     role: RobotRole,
     current?: readonly Prototype[],
   ) => QuayResult<Change>;
+  /** ensureDefaultPermission for several robots of one organization: one list, and one re-read after all adds. */
+  readonly ensureDefaultPermissions: (
+    org: string,
+    wanted: readonly { readonly robotName: string; readonly role: RobotRole }[],
+    current?: readonly Prototype[],
+  ) => QuayResult<readonly Change[]>;
 
   /** 404 and 403 (not visible) are both `none`. */
   readonly getRepository: (org: string, repo: string) => QuayResult<O.Option<Repository>>;

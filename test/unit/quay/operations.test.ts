@@ -222,20 +222,60 @@ describe('Quay operations', () => {
     const listed = golden('list prototypes'); // builder write twice, owners team read
     const empty = golden('list prototypes (empty)');
     const created = golden('create prototype for robot (QBO body shape)');
+    const prototypeView = (sa: string, role: string, id: string, activating: string | null = null) => ({
+      activating_user: activating === null ? null : { name: activating, is_robot: false, kind: 'user' },
+      delegate: { name: `demo+${sa}`, is_robot: true, kind: 'user' },
+      role,
+      id,
+    });
+    const builderWrite = json(200, { prototypes: [prototypeView('builder', 'write', BUILDER_WRITE_1)] });
 
-    it('adds the missing prototype with one POST after the list', async () => {
+    it('adds the missing prototype with one POST after the list, then reads the list again', async () => {
       const { quay, calls, sent } = client([
         ['GET /api/v1/organization/demo/prototypes', empty],
         ['POST /api/v1/organization/demo/prototypes', created],
+        ['GET /api/v1/organization/demo/prototypes', builderWrite],
       ]);
       expect(await quay.ensureDefaultPermission('demo', 'demo+builder', 'write')()).to.deep.equal(
         E.right('created'),
       );
-      expect(calls()).to.have.length(2);
+      expect(calls()).to.have.length(3);
       expect(sent[1]?.body).to.deep.equal({
         role: 'write',
         delegate: { kind: 'user', name: 'demo+builder' },
       });
+    });
+
+    it('after its add, removes the prototype another process added at the same time, keeping the lowest id', async () => {
+      // Quay lists the later one first here: the one kept must not depend on the order of the list.
+      const both = json(200, {
+        prototypes: [
+          prototypeView('builder', 'write', BUILDER_WRITE_2),
+          prototypeView('builder', 'write', BUILDER_WRITE_1),
+        ],
+      });
+      const { quay, calls } = client([
+        ['GET /api/v1/organization/demo/prototypes', empty],
+        ['POST /api/v1/organization/demo/prototypes', created],
+        ['GET /api/v1/organization/demo/prototypes', both],
+        [`DELETE /api/v1/organization/demo/prototypes/${BUILDER_WRITE_2}`, golden('delete prototype')],
+      ]);
+      expect(await quay.ensureDefaultPermission('demo', 'demo+builder', 'write')()).to.deep.equal(
+        E.right('created'),
+      );
+      expect(calls()).to.have.length(4);
+    });
+
+    it('does not add again when its own prototype is gone by the re-read (removed as another’s duplicate)', async () => {
+      const { quay, calls } = client([
+        ['GET /api/v1/organization/demo/prototypes', empty],
+        ['POST /api/v1/organization/demo/prototypes', created],
+        ['GET /api/v1/organization/demo/prototypes', empty],
+      ]);
+      expect(await quay.ensureDefaultPermission('demo', 'demo+builder', 'write')()).to.deep.equal(
+        E.right('created'),
+      );
+      expect(calls()).to.have.length(3);
     });
 
     it('re-reads the list and removes the duplicate when the POST had to be sent twice', async () => {
@@ -323,6 +363,15 @@ describe('Quay operations', () => {
       const { quay, calls } = client([
         ['GET /api/v1/organization/demo/prototypes', restricted],
         ['POST /api/v1/organization/demo/prototypes', created],
+        [
+          'GET /api/v1/organization/demo/prototypes',
+          json(200, {
+            prototypes: [
+              prototypeView('builder', 'admin', 'restricted', 'alice'),
+              prototypeView('builder', 'write', BUILDER_WRITE_1),
+            ],
+          }),
+        ],
       ]);
       expect(await quay.ensureDefaultPermission('demo', 'demo+builder', 'write')()).to.deep.equal(
         E.right('created'),
@@ -351,11 +400,12 @@ describe('Quay operations', () => {
         ['PUT /api/v1/organization/demo/prototypes/gone', golden('delete prototype again')],
         ['GET /api/v1/organization/demo/prototypes', empty],
         ['POST /api/v1/organization/demo/prototypes', created],
+        ['GET /api/v1/organization/demo/prototypes', builderWrite],
       ]);
       expect(await quay.ensureDefaultPermission('demo', 'demo+builder', 'write', stale)()).to.deep.equal(
         E.right('created'),
       );
-      expect(calls()).to.have.length(3);
+      expect(calls()).to.have.length(4);
     });
   });
 
@@ -519,29 +569,42 @@ describe('Quay operations', () => {
   });
 
   describe('call budget', () => {
-    it('provisions a new namespace in 7 calls: organization, 3 robots, 3 prototypes', async () => {
+    it('provisions a new namespace in 8 calls: organization, 3 robots, 3 prototypes and one re-read', async () => {
       const robot = golden('create robot, no body');
+      const prototype = golden('create prototype for robot (QBO body shape)');
+      const all = json(200, {
+        prototypes: ['builder', 'default', 'deployer'].map((sa, i) => ({
+          activating_user: null,
+          delegate: { name: `demo+${sa}`, is_robot: true, kind: 'user' },
+          role: i === 0 ? 'write' : 'read',
+          id: `p${i}`,
+        })),
+      });
       const { quay, calls } = client([
         ['POST /api/v1/organization/', golden('create org')],
         ['PUT /api/v1/organization/demo/robots/builder', robot],
         ['PUT /api/v1/organization/demo/robots/default', robot],
         ['PUT /api/v1/organization/demo/robots/deployer', robot],
-        ['POST /api/v1/organization/demo/prototypes', golden('create prototype for robot (QBO body shape)')],
-        ['POST /api/v1/organization/demo/prototypes', golden('create prototype for robot (QBO body shape)')],
-        ['POST /api/v1/organization/demo/prototypes', golden('create prototype for robot (QBO body shape)')],
+        ['POST /api/v1/organization/demo/prototypes', prototype],
+        ['POST /api/v1/organization/demo/prototypes', prototype],
+        ['POST /api/v1/organization/demo/prototypes', prototype],
+        ['GET /api/v1/organization/demo/prototypes', all],
       ]);
       expect(await quay.ensureOrganization('demo')()).to.deep.equal(E.right('created'));
       for (const sa of ['builder', 'default', 'deployer']) await quay.ensureRobot('demo', sa, '')();
       // A new organization has no prototypes: the caller passes the empty list it knows.
-      for (const [sa, role] of [
-        ['builder', 'write'],
-        ['default', 'read'],
-        ['deployer', 'read'],
-      ] as const)
-        expect(await quay.ensureDefaultPermission('demo', `demo+${sa}`, role, [])()).to.deep.equal(
-          E.right('created'),
-        );
-      expect(calls()).to.have.length(7);
+      expect(
+        await quay.ensureDefaultPermissions(
+          'demo',
+          [
+            { robotName: 'demo+builder', role: 'write' },
+            { robotName: 'demo+default', role: 'read' },
+            { robotName: 'demo+deployer', role: 'read' },
+          ],
+          [],
+        )(),
+      ).to.deep.equal(E.right(['created', 'created', 'created']));
+      expect(calls()).to.have.length(8);
     });
 
     it('checks an unchanged namespace in 2 calls: robots with tokens, prototypes', async () => {

@@ -62,6 +62,28 @@ export const fakeQuay = (username = 'bridge'): FakeQuay => {
     return o;
   };
 
+  const settlePrototype = (
+    o: FakeOrg,
+    robotName: string,
+    role: RobotRole,
+  ): TE.TaskEither<QuayError, Change> => {
+    if (!o.robots.has(robotName))
+      return TE.left<QuayError, Change>({
+        _tag: 'QuayRejected',
+        status: 400,
+        message: 'Missing delegate user or team',
+      });
+    const mine = o.prototypes.filter((p) => p.delegate.kind === 'user' && p.delegate.name === robotName);
+    if (mine.length === 1 && mine[0]?.role === role) return TE.right<QuayError, Change>('unchanged');
+    o.prototypes = o.prototypes.filter((p) => !mine.includes(p));
+    o.prototypes.push({
+      id: `p${++prototypeIds}`,
+      role,
+      delegate: { kind: 'user', name: robotName, isRobot: true },
+    });
+    return TE.right<QuayError, Change>(mine.length === 0 ? 'created' : 'updated');
+  };
+
   const self: FakeQuay = {
     orgs,
     calls,
@@ -134,25 +156,11 @@ export const fakeQuay = (username = 'bridge'): FakeQuay => {
       call('listDefaultPermissions', [org], () => withOrg(org, (o) => TE.right([...o.prototypes]))),
     ensureDefaultPermission: (org, robotName, role) =>
       call('ensureDefaultPermission', [org, robotName, role], () =>
-        withOrg(org, (o) => {
-          if (!o.robots.has(robotName))
-            return TE.left<QuayError, Change>({
-              _tag: 'QuayRejected',
-              status: 400,
-              message: 'Missing delegate user or team',
-            });
-          const mine = o.prototypes.filter(
-            (p) => p.delegate.kind === 'user' && p.delegate.name === robotName,
-          );
-          if (mine.length === 1 && mine[0]?.role === role) return TE.right<QuayError, Change>('unchanged');
-          o.prototypes = o.prototypes.filter((p) => !mine.includes(p));
-          o.prototypes.push({
-            id: `p${++prototypeIds}`,
-            role,
-            delegate: { kind: 'user', name: robotName, isRobot: true },
-          });
-          return TE.right<QuayError, Change>(mine.length === 0 ? 'created' : 'updated');
-        }),
+        withOrg(org, (o) => settlePrototype(o, robotName, role)),
+      ),
+    ensureDefaultPermissions: (org, wanted) =>
+      call('ensureDefaultPermissions', [org, wanted.map((w) => `${w.robotName}=${w.role}`).join(';')], () =>
+        withOrg(org, (o) => TE.sequenceSeqArray(wanted.map((w) => settlePrototype(o, w.robotName, w.role)))),
       ),
     getRepository: (org, repo) =>
       call('getRepository', [org, repo], () =>
