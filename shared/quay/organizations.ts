@@ -62,7 +62,12 @@ export const ensureOrganization = (org: string, email?: string): QuayOp<Change> 
     }),
   );
 
-/** 204 is deleted; the 403 Quay gives for an organization that is already gone is `unchanged` (checked, see above). */
+/**
+ * 204 is deleted; the 403 Quay gives for an organization that is already gone is `unchanged` (checked, see above).
+ * Quay deletes the organization's robots with the same unescaped `ILIKE '<org>+%'` it lists them with (robots.ts):
+ * deleting `c1_ns` also deletes the robots of an organization `c1-ns`. No call of the API avoids that; bridge
+ * organizations never collide this way (prefix and namespace have no "_"), other organizations can.
+ */
 export const deleteOrganization = (org: string): QuayOp<Change> =>
   pipe(
     send(del(paths.organization(org))),

@@ -104,9 +104,17 @@ export const regenerateRobot = (org: string, shortname: string): QuayOp<Robot> =
   );
 
 /**
- * Every robot with its token in one call, the cheap way to check a namespace's robots on resync. Quay has no
- * paging here (`limit` only truncates). It leaves the tokens out for a member who is not an admin: then the bridge's
- * token lacks org:admin on this organization, which is reported rather than returned as robots without tokens.
+ * Quay selects an organization's robots with `username ILIKE '<org>+%'` without escaping the pattern
+ * (data/model/user.py `_list_entity_robots`), so "_" matches any one character: the list for `c1_ns` also holds
+ * the robots of `c1-ns` and `c1.ns`. Only robots named exactly `<org>+…` are the organization's.
+ */
+export const isRobotOf = (org: string, robotName: string): boolean => robotName.startsWith(`${org}+`);
+
+/**
+ * Every robot with its token in one call, the cheap way to check a namespace's robots on resync; robots of
+ * look-alike organizations that Quay lists too are left out (isRobotOf). Quay has no paging here (`limit` only
+ * truncates). It leaves the tokens out for a member who is not an admin: then the bridge's token lacks org:admin on
+ * this organization, which is reported rather than returned as robots without tokens.
  */
 export const listRobots = (org: string): QuayOp<O.Option<readonly Robot[]>> =>
   pipe(
@@ -118,7 +126,7 @@ export const listRobots = (org: string): QuayOp<O.Option<readonly Robot[]>> =>
             decodeBody(RobotList)(res),
             E.flatMap((list) =>
               pipe(
-                list.robots,
+                list.robots.filter((r) => isRobotOf(org, r.name)),
                 RA.traverse(E.Applicative)(({ name, description, token }) =>
                   token !== undefined
                     ? E.right(toRobot({ name, description, token }))

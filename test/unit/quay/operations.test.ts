@@ -175,6 +175,32 @@ describe('Quay operations', () => {
       expect(calls()).to.have.length(1);
     });
 
+    it('leaves out the robots of look-alike organizations that Quay lists too ("_" matches any character)', async () => {
+      const robot = (name: string, token?: string) => ({
+        name,
+        created: 'Wed, 25 Nov 2026 08:04:15 -0000',
+        last_accessed: null,
+        description: '',
+        ...(token === undefined ? {} : { token }),
+      });
+      const { quay } = client([
+        [
+          'GET /api/v1/organization/c1_ns/robots?token=true',
+          json(200, {
+            robots: [
+              robot('c1-ns+builder', 'LOOKALIKE1'),
+              robot('c1_ns+builder', 'OURS'),
+              robot('c1.ns+deployer'),
+              robot('c1xns+default', 'LOOKALIKE2'),
+            ],
+          }),
+        ],
+      ]);
+      expect(await quay.listRobots('c1_ns')()).to.deep.equal(
+        E.right(O.some([{ name: 'c1_ns+builder', token: 'OURS', description: '' }])),
+      );
+    });
+
     it('reports a robot list without tokens (caller not an org admin) instead of robots without tokens', async () => {
       const { quay } = client([
         [
