@@ -101,14 +101,17 @@ const runAgainstCluster = async (path: string, integration: string, server: stri
   );
   const started = Date.now();
   const bridge = await startClusterBridge({ kubeconfigPath: path });
-  stopOnSignal(bridge.stop);
   const unfollow = follow(bridge.logDir, true);
-  process.once('exit', unfollow);
+  stopOnSignal(async () => {
+    unfollow();
+    await bridge.stop();
+  });
   say();
   say(`quay-bridge is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s).`);
   say(`  Kubernetes API   ${bridge.server}`);
   say(`  broker stand-in  ${bridge.broker.url}`);
-  for (const s of bridge.services.values()) say(`  ${s.name.padEnd(16)} ${s.url}`);
+  for (const s of bridge.services.values())
+    say(`  ${s.name.replace(/^quay-bridge-/, '').padEnd(16)} ${s.url}`);
   say(`  logs             ${bridge.logDir}`);
   say();
   if (bridge.unserved.length > 0)
@@ -152,7 +155,9 @@ const main = async (): Promise<void> => {
   const started = Date.now();
   const controlPlane = await sharedControlPlane();
   const stack = await startStack({ controlPlane, pingIntervalMs: 5 * 60_000, keepLogs: true });
+  let unfollow = (): void => undefined;
   stopOnSignal(async () => {
+    unfollow();
     await stack.stop().finally(stopSharedControlPlane);
   });
 
@@ -188,7 +193,7 @@ const main = async (): Promise<void> => {
   ];
   for (const answer of created)
     if (answer.status >= 300) throw new Error(`applying the sample: HTTP ${answer.status} ${answer.body}`);
-  const unfollow = follow(stack.logDir);
+  unfollow = follow(stack.logDir);
 
   const pki = controlPlane.pki;
   say();
@@ -197,7 +202,8 @@ const main = async (): Promise<void> => {
   say(`  kubeconfig       ${controlPlane.kubeconfigPath}`);
   say(`  Quay emulator    ${stack.quay.url}   token: ${token}`);
   say(`  broker stand-in  ${stack.broker.url}`);
-  for (const s of stack.services.values()) say(`  ${s.name.padEnd(16)} ${s.url}`);
+  for (const s of stack.services.values())
+    say(`  ${s.name.replace(/^quay-bridge-/, '').padEnd(16)} ${s.url}`);
   say(`  logs             ${stack.logDir}`);
   say();
   say('Try it: create a namespace, then look for its organization in Quay.');
@@ -212,7 +218,6 @@ const main = async (): Promise<void> => {
   );
   say();
   say('Events handled (Ctrl-C stops everything):');
-  process.once('exit', unfollow);
 };
 
 const explain = (e: unknown): string =>

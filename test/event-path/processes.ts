@@ -21,6 +21,8 @@ export const spawnLogged = (
   const child = spawn(bin, args, {
     stdio: ['ignore', fd, fd],
     env: options.env,
+    // Its own process group, like the harness's processes: stopped by the stack, not by the terminal's Ctrl-C.
+    detached: true,
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   closeSync(fd);

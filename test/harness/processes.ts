@@ -1,7 +1,7 @@
 // Child processes of the harness: logged to files, stopped in order, and reaped by a watchdog even when the test
 // runner itself is killed (a SIGKILLed parent runs no exit handler, so the watchdog is a separate process).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 
 export interface Managed {
   readonly name: string;
@@ -18,7 +18,9 @@ export const startProcess = (
   logFile: string,
 ): Managed => {
   const fd = openSync(logFile, 'a');
-  const child = spawn(bin, args, { stdio: ['ignore', fd, fd] });
+  // Its own process group: a Ctrl-C in the terminal reaches only the parent, which stops everything in order (the
+  // API server must outlive the processes that talk to it); the watchdog reaps it if the parent dies first.
+  const child = spawn(bin, args, { stdio: ['ignore', fd, fd], detached: true });
   closeSync(fd);
   let done = false;
   child.on('exit', () => {
@@ -87,3 +89,18 @@ export const armWatchdog = (pids: readonly number[], dir?: string): (() => void)
 };
 
 export { sleep };
+
+/** Processes (other than this one) whose command line or environment contains `needle`, as "pid: command". */
+export const processesMentioning = (needle: string): string[] => {
+  const found: string[] = [];
+  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x) && Number(x) !== process.pid)) {
+    try {
+      const cmdline = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (cmdline.includes(needle) || readFileSync(`/proc/${d}/environ`, 'utf8').includes(needle))
+        found.push(`${d}: ${cmdline.replaceAll('\0', ' ')}`);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+};

@@ -4,7 +4,6 @@
 // already existed (the resync at start), follow new namespaces through Knative's receive adapter, release the
 // finalizer on deletion, and leave no process behind on Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { robotSecretName } from '../../../shared/names.js';
@@ -17,34 +16,11 @@ import {
   startControlPlane,
   type ControlPlane,
 } from '../../harness/index.js';
-import { armWatchdog } from '../../harness/processes.js';
+import { armWatchdog, processesMentioning } from '../../harness/processes.js';
 import { OpenShiftStandIn, webhookTlsFor } from '../../openshift-standin/index.js';
 import { eventually } from '../../openshift-standin/wait.js';
 import { startQuayEmulator, type QuayEmulator } from '../../quay-emulator/index.js';
 import { CLUSTER_ID, configureIntegration } from '../../support/world.js';
-
-/** The pids of processes whose environment has KUBECONFIG=<path> (every process of the bridge has). */
-const processesWith = (kubeconfigPath: string): number[] =>
-  readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid)
-    .filter((d) => {
-      try {
-        return readFileSync(`/proc/${d}/environ`, 'utf8')
-          .split('\0')
-          .includes(`KUBECONFIG=${kubeconfigPath}`);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-
-const commandOf = (pid: number): string => {
-  try {
-    return `${String(pid)}: ${readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8').replaceAll('\0', ' ')}`;
-  } catch {
-    return `${String(pid)}: (gone)`;
-  }
-};
 
 describe('npm start against an existing cluster (KUBECONFIG with a QuayIntegration)', function () {
   this.timeout(300_000);
@@ -95,6 +71,8 @@ describe('npm start against an existing cluster (KUBECONFIG with a QuayIntegrati
         KUBECONFIG: cp.kubeconfigPath,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A process group of its own, so that Ctrl-C can be sent as a terminal sends it: to the whole group.
+      detached: true,
     });
     start = child;
     const disarm = armWatchdog([child.pid ?? 0]);
@@ -133,19 +111,20 @@ describe('npm start against an existing cluster (KUBECONFIG with a QuayIntegrati
       (await rest.request('GET', '/api/v1/namespaces/after')).status === 404 ? true : undefined,
     );
 
-    const bridge = processesWith(cp.kubeconfigPath).filter((pid) => pid !== child.pid);
+    const mark = `KUBECONFIG=${cp.kubeconfigPath}`; // in the environment of every process of the bridge
+    const bridge = processesMentioning(mark).filter((p) => !p.startsWith(`${String(child.pid)}:`));
     expect(bridge.length, 'the steps and the adapter run as processes').to.be.greaterThan(3);
-    child.kill('SIGINT');
+    process.kill(-(child.pid ?? 0), 'SIGINT'); // Ctrl-C
     expect(await exit, output).to.equal(0);
     disarm();
     expect(output).to.include('Stopped.');
     // Children of exited processes (e.g. tsx's esbuild service, the process watchdogs) end within moments.
     const left = await eventually(
       'every process of the bridge to end',
-      () => Promise.resolve(processesWith(cp.kubeconfigPath).length === 0 ? [] : undefined),
+      () => Promise.resolve(processesMentioning(mark).length === 0 ? [] : undefined),
       10_000,
       200,
-    ).catch(() => processesWith(cp.kubeconfigPath).map((pid) => commandOf(pid)));
+    ).catch(() => processesMentioning(mark));
     expect(left, 'processes left behind').to.deep.equal([]);
   });
 });
