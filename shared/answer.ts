@@ -4,6 +4,7 @@
 // fix (Quay or the API server down, a conflict, a rate limit) is a 5xx or 429. The resync step is the backstop for
 // whatever exhausts the broker's retries.
 import { describeError, type SyncError } from './errors.js';
+import { classifyRejection } from './quay/errors.js';
 
 export type Outcome = 'created' | 'updated' | 'unchanged' | 'deleted' | 'ignored';
 
@@ -53,9 +54,15 @@ export const answerOfError = (e: SyncError): Answer => {
       return { status: 409, outcome: 'failed', message };
     case 'KubeNotFound':
       return { status: 404, outcome: 'failed', message };
-    // Quay refused a request (e.g. "Username is not available" while a deleted organization awaits Quay's GC) or
-    // answered nonsense: worth a bounded number of retries, not a dead letter.
-    case 'QuayRejected':
+    // Quay refused a request: retried when the refusal can pass (e.g. "Username is not available" while a deleted
+    // organization awaits Quay's GC), dead-lettered when it cannot (shared/quay/errors.ts classifyRejection).
+    case 'QuayRejected': {
+      const c = classifyRejection(e.status, e.message);
+      return c.retry
+        ? { status: 502, outcome: 'failed', message }
+        : { status: 422, outcome: 'rejected', message: `${message}; not retried: ${c.reason}` };
+    }
+    // Quay answered nonsense: worth a bounded number of retries, not a dead letter.
     case 'QuayResponseInvalid':
     case 'KubeResponseInvalid':
       return { status: 502, outcome: 'failed', message };

@@ -95,6 +95,66 @@ export const failureOf = (
   };
 };
 
+/** Whether a refusal of Quay's (a QuayRejected) can pass without anyone acting, and why. */
+export interface RejectionClass {
+  /** true: answered so that the broker retries (the world may change); false: dead-lettered at once. */
+  readonly retry: boolean;
+  readonly reason: string;
+}
+
+// 400s that pass by themselves: a state Quay holds for a while, or a race another retry resolves.
+const PASSING_400: readonly (readonly [RegExp, string])[] = [
+  [
+    /username is not available/i,
+    "the name of a deleted organization is held until Quay's namespace GC runs (§5)",
+  ],
+  [
+    /missing delegate user or team|could not find robot/i,
+    'the robot was deleted meanwhile; a retry creates it',
+  ],
+  [/organization does not exist/i, 'the organization was deleted meanwhile; a retry creates it'],
+  [/already exists|existing robot with name/i, 'a concurrent create; a retry reads it as there'],
+];
+
+/**
+ * The one place that decides which of Quay's refusals are worth retrying (../shared/design.md §2: the broker retries
+ * 5xx, 404, 408, 409 and 429 and dead-letters any other 4xx; ../shared/quay-api.md for what Quay means by each).
+ * 401 and the CSRF 403 (a bad token, which an operator may fix), 429 and 5xx never get here: failureOf makes them
+ * QuayAuthFailed, QuayRateLimited and QuayUnavailable, all retried. The operations already read the refusals they
+ * expect (a missing robot, an organization that is gone, "already exists"); what is left here is mostly final. A
+ * dead-lettered event is not lost work: the resync reconciles the object again at its next pass.
+ */
+export const classifyRejection = (status: number, message: string): RejectionClass => {
+  if (status === 400) {
+    const passing = PASSING_400.find(([pattern]) => pattern.test(message));
+    return passing !== undefined
+      ? { retry: true, reason: passing[1] }
+      : {
+          retry: false,
+          reason: 'Quay refuses the request itself (a name, an email or a body it never accepts)',
+        };
+  }
+  switch (status) {
+    case 402:
+      return { retry: false, reason: 'Quay wants a payment or a licence for this (exceeds_license)' };
+    case 403:
+      return {
+        retry: false,
+        reason:
+          "the token's user may not do this here (an organization it does not administer, or a missing scope)",
+      };
+    case 404:
+      return { retry: true, reason: 'something was deleted meanwhile; a retry reads the world again' };
+    case 408:
+      return { retry: true, reason: 'Quay timed the request out' };
+    case 409:
+      return { retry: true, reason: 'a conflicting change; a retry reads the world again' };
+  }
+  return status >= 400 && status < 500
+    ? { retry: false, reason: `Quay answers ${status} to a request it does not accept` }
+    : { retry: true, reason: `HTTP ${status} is not a refusal` };
+};
+
 /** A body that does not decode as the operation's codec. */
 export const invalidBody = (
   res: Pick<QuayResponse, 'method' | 'path' | 'status'>,

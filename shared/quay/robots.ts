@@ -71,7 +71,7 @@ const createOrFetch = (
                   ? createOrFetch(org, shortname, description, retries - 1)
                   : RTE.left({
                       _tag: 'QuayRejected',
-                      status: 400,
+                      status: 409,
                       message: `robot ${org}+${shortname} exists and then does not, repeatedly: something else is deleting it`,
                     }),
               (robot) => RTE.right({ robot, change: 'unchanged' }),

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
+import { answerOfError } from '../../../shared/answer.js';
 import {
   answered,
+  classifyRejection,
   describeBody,
   failureOf,
   isCsrfRejection,
@@ -8,6 +10,7 @@ import {
   redactError,
 } from '../../../shared/quay/errors.js';
 import { golden, response } from './golden.js';
+import type { QuayResponse } from '../../../shared/quay/request.js';
 
 const HTML_500 =
   '<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n<p>The server encountered an internal error.</p>\n';
@@ -169,6 +172,183 @@ describe('Quay error bodies', () => {
         status: 308,
         message: 'unexpected 308 to PUT /api/v1/organization/demo/robots/zz: an HTML page',
       });
+    });
+  });
+
+  describe('what the broker does with each refusal (design.md §2: 5xx, 404, 408, 409, 429 retried; other 4xx dead-lettered)', () => {
+    const problem = (status: number, detail: string, type = 'invalid_request'): QuayResponse =>
+      response(status, JSON.stringify({ detail, error_message: detail, error_type: type, status }));
+    // [Quay's answer, the error it becomes, the status the step answers, what the broker does]
+    const table: readonly (readonly [string, QuayResponse, string, number, 'retried' | 'dead-lettered'])[] = [
+      [
+        '400 invalid organization name',
+        golden('create org invalid name (uppercase/underscore)'),
+        'QuayRejected',
+        422,
+        'dead-lettered',
+      ],
+      [
+        '400 organization name too short',
+        golden('create org too short'),
+        'QuayRejected',
+        422,
+        'dead-lettered',
+      ],
+      ['400 invalid email', golden('create org invalid email'), 'QuayRejected', 422, 'dead-lettered'],
+      ['400 invalid robot name', golden('create robot invalid name'), 'QuayRejected', 422, 'dead-lettered'],
+      [
+        '400 invalid repository name',
+        golden('create repo invalid name'),
+        'QuayRejected',
+        422,
+        'dead-lettered',
+      ],
+      ['400 jsonschema failure', golden('create prototype bad role'), 'QuayRejected', 422, 'dead-lettered'],
+      [
+        '400 robot of another namespace',
+        golden('grant robot of another namespace'),
+        'QuayRejected',
+        422,
+        'dead-lettered',
+      ],
+      [
+        '400 robots disabled',
+        problem(400, 'Robot accounts have been disabled. Please contact your administrator.'),
+        'QuayRejected',
+        422,
+        'dead-lettered',
+      ],
+      [
+        '400 name of a deleted organization, held until GC',
+        golden('recreate deleted org before namespace GC ran'),
+        'QuayRejected',
+        502,
+        'retried',
+      ],
+      [
+        '400 prototype for a robot deleted meanwhile',
+        golden('create prototype unknown user'),
+        'QuayRejected',
+        502,
+        'retried',
+      ],
+      ['400 robot deleted meanwhile', golden('regenerate missing robot'), 'QuayRejected', 502, 'retried'],
+      [
+        '400 organization deleted meanwhile (superuser full access)',
+        response(400, '{"message": "Organization does not exist: demo"}'),
+        'QuayRejected',
+        502,
+        'retried',
+      ],
+      [
+        '401 token missing, invalid or expired',
+        golden('expired token GET'),
+        'QuayAuthFailed',
+        503,
+        'retried',
+      ],
+      [
+        '402 payment required',
+        problem(402, 'Payment Required', 'exceeds_license'),
+        'QuayRejected',
+        422,
+        'dead-lettered',
+      ],
+      [
+        '403 CSRF (a bad token on a write)',
+        golden('expired token PUT (CSRF check fires)'),
+        'QuayAuthFailed',
+        503,
+        'retried',
+      ],
+      [
+        '403 not allowed (an organization the token does not administer)',
+        golden('create repo in org without permission'),
+        'QuayRejected',
+        422,
+        'dead-lettered',
+      ],
+      [
+        '403 missing scope or permission',
+        golden('create robot in missing org'),
+        'QuayRejected',
+        422,
+        'dead-lettered',
+      ],
+      ['404 not found', golden('delete prototype again'), 'QuayRejected', 502, 'retried'],
+      ['405 wrong method', golden('wrong method'), 'QuayRejected', 422, 'dead-lettered'],
+      ['408 request timeout', response(408, ''), 'QuayRejected', 502, 'retried'],
+      [
+        '409 tag immutable',
+        problem(409, 'Tag is immutable', 'tag_immutable'),
+        'QuayRejected',
+        502,
+        'retried',
+      ],
+      [
+        '413 body too large',
+        response(413, '<html>Request Entity Too Large</html>'),
+        'QuayRejected',
+        422,
+        'dead-lettered',
+      ],
+      [
+        '415 not JSON',
+        response(415, '{"message": "Did not attempt to load JSON data"}'),
+        'QuayRejected',
+        422,
+        'dead-lettered',
+      ],
+      [
+        '429 rate limited',
+        response(429, '<html>429</html>', { 'content-type': 'text/html' }),
+        'QuayRateLimited',
+        429,
+        'retried',
+      ],
+      [
+        '500 server error',
+        response(500, HTML_500, { 'content-type': 'text/html' }),
+        'QuayUnavailable',
+        503,
+        'retried',
+      ],
+      [
+        '503 read-only',
+        response(503, '{"message": "System is currently read-only.", "is_readonly": true}'),
+        'QuayUnavailable',
+        503,
+        'retried',
+      ],
+      [
+        '520 downstream issue',
+        problem(520, 'Downstream issue', 'downstream_issue'),
+        'QuayUnavailable',
+        503,
+        'retried',
+      ],
+    ];
+    const brokerRetries = (status: number) => status >= 500 || [404, 408, 409, 429].includes(status);
+    for (const [what, res, tag, status, fate] of table)
+      it(`${what} → ${tag} → ${status} (${fate})`, () => {
+        const error = failureOf({ ...res, method: 'POST', path: '/api/v1/x' });
+        expect(error._tag).to.equal(tag);
+        const answer = answerOfError(error);
+        expect(answer.status).to.equal(status);
+        expect(brokerRetries(answer.status) ? 'retried' : 'dead-lettered').to.equal(fate);
+      });
+
+    it('says why a refusal is not retried, for the dead-letter log', () => {
+      const answer = answerOfError(failureOf(golden('create repo in org without permission')));
+      expect(answer).to.deep.include({ status: 422, outcome: 'rejected' });
+      expect(answer.message).to.equal(
+        "QuayRejected (HTTP 403): Unauthorized; not retried: the token's user may not do this here (an organization it does not administer, or a missing scope)",
+      );
+    });
+
+    it('classifies by status alone outside 400, whatever the message', () => {
+      expect(classifyRejection(403, 'Username is not available').retry).to.equal(false);
+      expect(classifyRejection(404, 'Invalid namespace').retry).to.equal(true);
     });
   });
 
