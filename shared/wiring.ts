@@ -4,8 +4,9 @@
 //   QUAY_BRIDGE_SETTINGS_TTL_SECONDS    how long the QuayIntegration and its token are reused, default 10
 //   QUAY_BRIDGE_RESYNC_CONCURRENCY      namespaces the resync reconciles at once, default 4
 //   QUAY_BRIDGE_QUAY_TIMEOUT_SECONDS    per Quay request attempt, default the client's (10)
-// Heavy modules (client-node, got, the Quay client) are imported here, lazily, so that loading a step stays light.
-import type { KubeConfig } from '@kubernetes/client-node';
+// Heavy modules (got, the Quay client) are imported here, lazily, so that loading a step stays light; client-node is
+// not loaded at all unless the kubeconfig needs it (kube/access.ts).
+import type { KubeAccess } from './kube/access.js';
 import { stdoutLogger, type Logger } from './log.js';
 import { countCall } from './runtime/calls.js';
 import type { StepEnv } from './runtime/env.js';
@@ -23,7 +24,8 @@ const positive = (env: Env, name: string, fallback: number): number => {
 
 /** What tests (and the bench) may replace: the cluster to talk to, and where the log lines go. */
 export interface WiringOverrides {
-  readonly kubeConfig?: KubeConfig;
+  /** client-node's KubeConfig will do. */
+  readonly kubeConfig?: KubeAccess;
   readonly log?: Logger;
 }
 
@@ -31,18 +33,12 @@ export const productionEnv = async (
   env: Env = process.env,
   overrides: WiringOverrides = {},
 ): Promise<StepEnv> => {
-  const [{ KubeConfig }, { createKubeClient }, { createQuayClient }] = await Promise.all([
-    import('@kubernetes/client-node'),
+  const [{ loadKubeAccess }, { createKubeClient }, { createQuayClient }] = await Promise.all([
+    import('./kube/access.js'),
     import('./kube/http.js'),
     import('./quay/client.js'),
   ]);
-  const kubeConfig =
-    overrides.kubeConfig ??
-    (() => {
-      const kc = new KubeConfig();
-      kc.loadFromDefault();
-      return kc;
-    })();
+  const kubeConfig = overrides.kubeConfig ?? (await loadKubeAccess(env));
   const kube = createKubeClient(kubeConfig, { fieldManager: env.QUAY_BRIDGE_FIELD_MANAGER ?? 'quay-bridge' });
   const timeout = positive(env, 'QUAY_BRIDGE_QUAY_TIMEOUT_SECONDS', 0);
   const settings = createSettingsSource({

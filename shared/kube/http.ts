@@ -1,13 +1,13 @@
-// KubeClient over HTTP: client-node's KubeConfig supplies the server, TLS material and credentials (kubeconfig,
-// in-cluster token, exec plugins); got sends plain JSON requests. client-node's generated API classes are not used
-// because they deserialize into typed models that drop unknown fields and turn timestamps into Dates, which is
-// exactly what "decode to read, patch to write" must avoid.
+// KubeClient over HTTP: a KubeAccess (access.ts, or client-node's KubeConfig) supplies the server, TLS material
+// and credentials (kubeconfig, in-cluster token, exec plugins); got sends plain JSON requests. client-node's
+// generated API classes are not used because they deserialize into typed models that drop unknown fields and turn
+// timestamps into Dates, which is exactly what "decode to read, patch to write" must avoid.
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import got, { type Method } from 'got';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { countCall } from '../runtime/calls.js';
+import type { KubeAccess } from './access.js';
 import type { DeleteOptions, KubeClient, ListOptions, Patch } from './client.js';
 import { kubeErrorOfStatus, type KubeError } from './errors.js';
 import { collectionPath, objectPath } from './resources.js';
@@ -55,7 +55,7 @@ const messageOf = (body: string, status: number): string => {
 
 const parseJson = (body: string): unknown => (body === '' ? undefined : JSON.parse(body));
 
-export const createKubeClient = (kc: KubeConfig, options: KubeHttpOptions): KubeClient => {
+export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): KubeClient => {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const pageSize = options.pageSize ?? 500;
   const ttl = options.credentialsTtlMs ?? 60_000;
