@@ -16,7 +16,7 @@ import type { BrokerStandIn } from '../test/event-path/broker.js';
 import { kubeRest, type KubeRest } from '../test/event-path/kube-rest.js';
 import { readEventPath, renderInstall, type AdapterConfig } from '../test/event-path/manifests.js';
 import type { LocalService } from '../test/event-path/services.js';
-import { startRouting, startServices, webhookBackends } from '../test/event-path/stack.js';
+import { startRouting, startServices, stopInReverse, webhookBackends } from '../test/event-path/stack.js';
 
 export interface ClusterBridgeOptions {
   readonly kubeconfigPath: string;
@@ -73,10 +73,7 @@ export const startClusterBridge = async (o: ClusterBridgeOptions): Promise<Clust
   let pinger: NodeJS.Timeout | undefined;
   const stop = async (): Promise<void> => {
     if (pinger !== undefined) clearInterval(pinger);
-    const errors: unknown[] = [];
-    for (const s of stoppers.reverse()) await s().catch((e: unknown) => errors.push(e));
-    stoppers.length = 0;
-    if (errors.length > 0) throw new AggregateError(errors, 'stopping the bridge failed');
+    await stopInReverse(stoppers, 'stopping the bridge failed');
   };
 
   try {

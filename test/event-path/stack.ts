@@ -94,6 +94,14 @@ const mirrorPush =
     emulator.pushTag(org, repo.join('/'), parsed.tag ?? 'latest', digest);
   };
 
+/** Runs every stopper, the last started first, even when some fail; then fails with all their errors. */
+export const stopInReverse = async (stoppers: (() => Promise<void>)[], failure: string): Promise<void> => {
+  const errors: unknown[] = [];
+  for (const s of stoppers.reverse()) await s().catch((e: unknown) => errors.push(e));
+  stoppers.length = 0;
+  if (errors.length > 0) throw new AggregateError(errors, failure);
+};
+
 /** The Knative Services of the install that serve a webhook registration of it (through a plain Service). */
 export const webhookBackends = (install: EventPathManifests): ReadonlySet<string> => {
   const names = new Set<string>();
@@ -254,12 +262,12 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
 
   const stop = async (): Promise<void> => {
     if (pinger !== undefined) clearInterval(pinger);
-    const errors: unknown[] = [];
-    for (const s of stoppers.reverse()) await s().catch((e: unknown) => errors.push(e));
-    stoppers.length = 0;
-    if (options.keepLogs !== true && options.logDir === undefined)
-      rmSync(logDir, { recursive: true, force: true });
-    if (errors.length > 0) throw new AggregateError(errors, 'stopping the stack failed');
+    try {
+      await stopInReverse(stoppers, 'stopping the stack failed');
+    } finally {
+      if (options.keepLogs !== true && options.logDir === undefined)
+        rmSync(logDir, { recursive: true, force: true });
+    }
   };
 
   try {
