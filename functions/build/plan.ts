@@ -1,5 +1,6 @@
 // What to do about one Build, as a pure function of its current state: import the image it pushed to Quay into
-// the destination ImageStream tag, by digest, once — or nothing. QBO imported on every event of every annotated
+// the destination ImageStream tag, by digest, once — or nothing. (With scheduledImageStreamImport the import is of
+// the pushed tag, as QBO's was: a scheduled import of a digest would re-import the same image forever.) QBO imported on every event of every annotated
 // Build, historical, failed and unfinished ones included (B5; ../shared/qbo-compat.md §2.7).
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
@@ -26,6 +27,8 @@ export interface ImportPlan {
   readonly destination: Destination;
   /** `<host>/<org>/<imagestream>@<digest>`: the very image the build pushed, whatever the tag points to now. */
   readonly from: string;
+  /** `<host>/<org>/<imagestream>:<tag>`: the tag the build pushed, for imports OpenShift repeats on a schedule. */
+  readonly tagged: string;
 }
 
 export type BuildPlan = { readonly _tag: 'Ignore'; readonly reason: string } | ImportPlan;
@@ -88,10 +91,14 @@ export const plan = (
     build: { namespace: ref.namespace, name: ref.name, resourceVersion: build.metadata.resourceVersion },
     destination: parsed.right,
     from: `${repositoryOf(to.name)}@${digest}`,
+    tagged: to.name,
   });
 };
 
-/** The ImageStreamImport (image.openshift.io/v1) that carries out a plan. */
+/**
+ * The ImageStreamImport (image.openshift.io/v1) that carries out a plan: of the pushed digest, or, when OpenShift is
+ * to re-import on a schedule (scheduledImageStreamImport), of the pushed tag, so that later pushes are picked up.
+ */
 export const imageStreamImport = (p: ImportPlan, s: ImportSettings): object => ({
   apiVersion: 'image.openshift.io/v1',
   kind: 'ImageStreamImport',
@@ -100,7 +107,7 @@ export const imageStreamImport = (p: ImportPlan, s: ImportSettings): object => (
     import: true,
     images: [
       {
-        from: { kind: 'DockerImage', name: p.from },
+        from: { kind: 'DockerImage', name: s.scheduledImageStreamImport ? p.tagged : p.from },
         to: { name: p.destination.tag },
         importPolicy: { insecure: s.insecureRegistry, scheduled: s.scheduledImageStreamImport },
         referencePolicy: { type: 'Source' },

@@ -75,27 +75,44 @@ describe('build step: plan', () => {
       build: { namespace: 'team-a', name: 'app-1', resourceVersion: '4711' },
       destination: { namespace: 'team-a', imageStream: 'app', tag: 'v1' },
       from: `quay.example.com:8443/openshift_team-a/app@${DIGEST}`,
+      tagged: 'quay.example.com:8443/openshift_team-a/app:v1',
     });
   });
 
   it('builds the ImageStreamImport QBO makes, but from the digest, with the QuayIntegration policy', () => {
     const p = importPlan(completed());
-    expect(imageStreamImport(p, { insecureRegistry: true, scheduledImageStreamImport: true })).to.deep.equal({
-      apiVersion: 'image.openshift.io/v1',
-      kind: 'ImageStreamImport',
-      metadata: { name: 'app', namespace: 'team-a' },
-      spec: {
-        import: true,
-        images: [
-          {
-            from: { kind: 'DockerImage', name: `quay.example.com:8443/openshift_team-a/app@${DIGEST}` },
-            to: { name: 'v1' },
-            importPolicy: { insecure: true, scheduled: true },
-            referencePolicy: { type: 'Source' },
-          },
-        ],
+    expect(imageStreamImport(p, { insecureRegistry: true, scheduledImageStreamImport: false })).to.deep.equal(
+      {
+        apiVersion: 'image.openshift.io/v1',
+        kind: 'ImageStreamImport',
+        metadata: { name: 'app', namespace: 'team-a' },
+        spec: {
+          import: true,
+          images: [
+            {
+              from: { kind: 'DockerImage', name: `quay.example.com:8443/openshift_team-a/app@${DIGEST}` },
+              to: { name: 'v1' },
+              importPolicy: { insecure: true, scheduled: false },
+              referencePolicy: { type: 'Source' },
+            },
+          ],
+        },
       },
+    );
+  });
+
+  it('with scheduledImageStreamImport imports the pushed tag (a scheduled import of a digest never changes)', () => {
+    const p = importPlan(completed());
+    const image = (
+      imageStreamImport(p, { insecureRegistry: false, scheduledImageStreamImport: true }) as {
+        spec: { images: { from: object; importPolicy: object }[] };
+      }
+    ).spec.images[0];
+    expect(image?.from).to.deep.equal({
+      kind: 'DockerImage',
+      name: 'quay.example.com:8443/openshift_team-a/app:v1',
     });
+    expect(image?.importPolicy).to.deep.equal({ insecure: false, scheduled: true });
   });
 
   it('marks the Build imported under a resourceVersion precondition', () => {
