@@ -54,7 +54,10 @@ export interface QuayClientParams {
   readonly caBundle: string | undefined;
 }
 
-export type QuayClientFactory = (params: QuayClientParams) => QuayClient;
+/** A Quay client as the factory makes it; `close`, when there is one, frees its pooled connections. */
+export type ClosableQuayClient = QuayClient & { readonly close?: () => void };
+
+export type QuayClientFactory = (params: QuayClientParams) => ClosableQuayClient;
 
 export interface SettingsSourceOptions {
   readonly kube: KubeClient;
@@ -105,6 +108,58 @@ export const configuredOf = (report: SettingsReport): E.Either<SyncError, Config
   }
 };
 
+/** A client lent to the steps, and how to give it back when a settings change replaces it. */
+interface Lent {
+  readonly key: string;
+  readonly quay: QuayClient;
+  /** Closes the client as soon as none of its operations is running (at once if none is). */
+  readonly retire: () => void;
+}
+
+/**
+ * Wraps every operation of `made` so that the runs under way are counted: a client replaced by a settings change
+ * may still be in the middle of an event's calls, and closing it then would cut them off. A retired client is
+ * closed whenever it falls idle (again, if a step that still held it made one more call).
+ */
+const lend = (key: string, made: ClosableQuayClient): Lent => {
+  let running = 0;
+  let retired = false;
+  const closeIfIdle = (): void => {
+    if (retired && running === 0) made.close?.();
+  };
+  const counted =
+    (operation: (...args: unknown[]) => unknown) =>
+    (...args: unknown[]): unknown => {
+      const task: unknown = operation.apply(made, args);
+      if (typeof task !== 'function') return task;
+      return async (): Promise<unknown> => {
+        running += 1;
+        try {
+          return await (task as () => Promise<unknown>)();
+        } finally {
+          running -= 1;
+          closeIfIdle();
+        }
+      };
+    };
+  const quay = Object.fromEntries(
+    Object.entries(made as unknown as Record<string, unknown>)
+      .filter(([name]) => name !== 'close')
+      .map(([name, value]) => [
+        name,
+        typeof value === 'function' ? counted(value as (...args: unknown[]) => unknown) : value,
+      ]),
+  ) as unknown as QuayClient;
+  return {
+    key,
+    quay,
+    retire: () => {
+      retired = true;
+      closeIfIdle();
+    },
+  };
+};
+
 interface Validation {
   readonly key: string;
   readonly result: E.Either<{ readonly rejected: string }, CurrentUser>;
@@ -116,7 +171,7 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
   const { kube } = options;
   let cached: { readonly at: number; readonly report: SettingsReport } | undefined;
   let validation: Validation | undefined;
-  let client: { readonly key: string; readonly quay: QuayClient } | undefined;
+  let client: Lent | undefined;
 
   const quayFor = (settings: Settings, token: Token): QuayClient => {
     const key = JSON.stringify([
@@ -125,16 +180,19 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
       settings.caBundle ?? '',
       token.reveal(),
     ]);
-    if (client?.key !== key)
-      client = {
+    if (client?.key !== key) {
+      // The old client's pooled connections (and their sockets) would otherwise stay open for good.
+      client?.retire();
+      client = lend(
         key,
-        quay: options.makeQuay({
+        options.makeQuay({
           apiUrl: settings.quay.apiUrl,
           token,
           insecure: settings.insecureRegistry,
           caBundle: settings.caBundle,
         }),
-      };
+      );
+    }
     return client.quay;
   };
 

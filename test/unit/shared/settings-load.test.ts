@@ -125,6 +125,108 @@ describe('settings loading', () => {
   });
 });
 
+describe('settings loading: the Quay client of replaced settings', () => {
+  /**
+   * A source whose factory makes a fresh fake client per call, each counting its closes; getOrganization waits for
+   * `hold` (a Quay call still under way).
+   */
+  const closing = () => {
+    const kube = fakeKube();
+    kube.put(Resources.QuayIntegration, quayIntegration({}));
+    kube.put(Resources.Secret, tokenSecret({ token: 'T1' }));
+    let hold: Promise<void> = Promise.resolve();
+    const made: { readonly token: string; closed: number }[] = [];
+    const source = createSettingsSource({
+      kube,
+      ttlMs: 0,
+      makeQuay: (p) => {
+        const client = { token: p.token.reveal(), closed: 0 };
+        made.push(client);
+        const quay = fakeQuay();
+        quay.addOrg('local_a');
+        return {
+          ...quay,
+          getOrganization: (org) => async () => {
+            await hold;
+            return quay.getOrganization(org)();
+          },
+          close: () => {
+            client.closed += 1;
+          },
+        };
+      },
+    });
+    const configured = async () => {
+      const r = await source.configured()();
+      if (E.isLeft(r)) throw new Error(`expected settings, got ${JSON.stringify(r.left)}`);
+      return r.right;
+    };
+    const closes = () => made.map((c) => [c.token, c.closed]);
+    return {
+      kube,
+      configured,
+      closes,
+      hold: (p: Promise<void>) => {
+        hold = p;
+      },
+    };
+  };
+
+  it('closes the client of the old token when the token changes, and keeps the new one open', async () => {
+    const s = closing();
+    await s.configured();
+    await s.configured();
+    expect(s.closes()).to.deep.equal([['T1', 0]]);
+    s.kube.put(Resources.Secret, tokenSecret({ token: 'T2' }));
+    await s.configured();
+    expect(s.closes()).to.deep.equal([
+      ['T1', 1],
+      ['T2', 0],
+    ]);
+  });
+
+  it('closes the client of the old Quay when quayHostname changes', async () => {
+    const s = closing();
+    await s.configured();
+    s.kube.put(Resources.QuayIntegration, quayIntegration({ quayHostname: 'https://other.example' }));
+    await s.configured();
+    expect(s.closes()).to.deep.equal([
+      ['T1', 1],
+      ['T1', 0],
+    ]);
+  });
+
+  it('closes a replaced client only once the call it is running has finished, and again after a late call', async () => {
+    const s = closing();
+    const old = await s.configured();
+    let release: () => void = () => undefined;
+    s.hold(
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    const running = old.quay.getOrganization('local_a')();
+    s.kube.put(Resources.Secret, tokenSecret({ token: 'T2' }));
+    await s.configured();
+    expect(s.closes(), 'under a running call').to.deep.equal([
+      ['T1', 0],
+      ['T2', 0],
+    ]);
+    release();
+    expect(E.isRight(await running)).to.equal(true);
+    expect(s.closes(), 'once idle').to.deep.equal([
+      ['T1', 1],
+      ['T2', 0],
+    ]);
+    // A step that still holds the old client may call it once more: what that opens is closed too.
+    await old.quay.getOrganization('local_a')();
+    expect(s.closes()).to.deep.equal([
+      ['T1', 2],
+      ['T2', 0],
+    ]);
+  });
+});
+
 describe('QuayIntegration conditions', () => {
   const now = new Date('2026-11-25T10:00:00Z');
   const ready: readonly Condition[] = [
