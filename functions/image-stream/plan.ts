@@ -1,13 +1,12 @@
 // What an ImageStream needs: a private repository `<org>/<imagestream>` with an explicit permission for every
 // managed robot (QBO issue #109: prototypes alone left repositories without robot rights), and, only when the
 // QuayIntegration opts in with deleteRepositoriesWithImageStreams, the repository's deletion with the ImageStream.
-import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import type { Action } from '../../shared/events/envelope.js';
 import type { ImageStream, Namespace } from '../../shared/kube/objects.js';
 import { repositoryName, robotName, type RobotRole } from '../../shared/names.js';
 import type { Settings } from '../../shared/settings/quay-integration.js';
-import { planNamespace } from '../namespace/plan.js';
+import { namespaceGate } from '../namespace/plan.js';
 
 export interface Grant {
   readonly robotName: string;
@@ -45,22 +44,8 @@ export const grantsFor = (org: string, settings: Settings): readonly Grant[] =>
 
 export const planImageStream = (observed: ImageStreamObservation, settings: Settings): ImageStreamPlan => {
   const { namespaceName, name, current, action } = observed;
-  const nsPlan = planNamespace(
-    { name: namespaceName, current: observed.namespace, action: undefined },
-    E.right(settings),
-  );
-  switch (nsPlan._tag) {
-    case 'Ignore':
-      return nsPlan;
-    case 'Refuse':
-      return { _tag: 'Refuse', message: nsPlan.message };
-    case 'Finalize':
-    case 'Release':
-    case 'DeleteOrganization':
-      return { _tag: 'Ignore', reason: `namespace ${namespaceName} is being deleted or left scope` };
-    case 'Provision':
-      break;
-  }
+  const gate = namespaceGate(namespaceName, observed.namespace, settings);
+  if (gate._tag !== 'Open') return gate;
   const repo = repositoryName(name);
   if (O.isNone(current) || current.value.metadata.deletionTimestamp !== undefined) {
     if (action !== 'delete' || O.isSome(current))
@@ -69,10 +54,10 @@ export const planImageStream = (observed: ImageStreamObservation, settings: Sett
         reason: `ImageStream ${namespaceName}/${name} no longer exists or is being deleted`,
       };
     return settings.deleteRepositoriesWithImageStreams
-      ? { _tag: 'DeleteRepository', org: nsPlan.org, repo }
+      ? { _tag: 'DeleteRepository', org: gate.org, repo }
       : {
           _tag: 'Ignore',
-          reason: `ImageStream ${namespaceName}/${name} is gone; repository ${nsPlan.org}/${repo} kept (deleteRepositoriesWithImageStreams is off)`,
+          reason: `ImageStream ${namespaceName}/${name} is gone; repository ${gate.org}/${repo} kept (deleteRepositoriesWithImageStreams is off)`,
         };
   }
   if (!REPOSITORY.test(repo) || repo.length > 255)
@@ -83,11 +68,11 @@ export const planImageStream = (observed: ImageStreamObservation, settings: Sett
   return {
     _tag: 'Ensure',
     target: {
-      namespace: nsPlan.namespace,
-      org: nsPlan.org,
+      namespace: gate.namespace,
+      org: gate.org,
       repo,
-      grants: grantsFor(nsPlan.org, settings),
-      finalizerNeeded: nsPlan.addFinalizer || nsPlan.dropLegacyFinalizer,
+      grants: grantsFor(gate.org, settings),
+      finalizerNeeded: gate.finalizerNeeded,
     },
   };
 };

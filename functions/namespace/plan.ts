@@ -123,6 +123,48 @@ export const planNamespace = (
   }
 };
 
+/**
+ * Whether objects inside a namespace (ServiceAccounts, ImageStreams) may be provisioned, from the namespace's own
+ * plan: `Open` when it would be provisioned (with its organization, and whether our finalizer is still to be added),
+ * else what the object's plan answers: ignored while the namespace goes or is out of scope, refused when its
+ * organization name is invalid.
+ */
+export type NamespaceGate =
+  | { readonly _tag: 'Ignore'; readonly reason: string }
+  | { readonly _tag: 'Refuse'; readonly message: string }
+  | {
+      readonly _tag: 'Open';
+      readonly namespace: Namespace;
+      readonly org: string;
+      /** The namespace still lacks our finalizer (or has only the legacy one). */
+      readonly finalizerNeeded: boolean;
+    };
+
+export const namespaceGate = (
+  name: string,
+  namespace: O.Option<Namespace>,
+  settings: Settings,
+): NamespaceGate => {
+  const plan = planNamespace({ name, current: namespace, action: undefined }, E.right(settings));
+  switch (plan._tag) {
+    case 'Ignore':
+      return plan;
+    case 'Refuse':
+      return { _tag: 'Refuse', message: plan.message };
+    case 'Finalize':
+    case 'Release':
+    case 'DeleteOrganization':
+      return { _tag: 'Ignore', reason: `namespace ${name} is being deleted or left scope` };
+    case 'Provision':
+      return {
+        _tag: 'Open',
+        namespace: plan.namespace,
+        org: plan.org,
+        finalizerNeeded: plan.addFinalizer || plan.dropLegacyFinalizer,
+      };
+  }
+};
+
 /** metadata.finalizers with ours in place of the legacy one (order kept), or with both removed. */
 export const finalizersAfter = (ns: Namespace, change: 'provision' | 'release'): readonly string[] => {
   const all = ns.metadata.finalizers ?? [];

@@ -1,6 +1,5 @@
 // What a managed ServiceAccount needs, decided purely: is it in scope (plan the scope), does its robot exist, is
 // there exactly one default permission with the right role (B9), is its Secret what it should be, is it linked.
-import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import type { Namespace, Secret, ServiceAccount } from '../../shared/kube/objects.js';
 import {
@@ -14,7 +13,7 @@ import {
 } from '../../shared/names.js';
 import type { Prototype, Robot } from '../../shared/quay/types.js';
 import type { Settings } from '../../shared/settings/quay-integration.js';
-import { planNamespace } from '../namespace/plan.js';
+import { namespaceGate } from '../namespace/plan.js';
 
 export const DOCKERCONFIG_TYPE = 'kubernetes.io/dockerconfigjson';
 export const DOCKERCONFIG_KEY = '.dockerconfigjson';
@@ -59,46 +58,31 @@ export const planServiceAccount = (
   const sa = observed.serviceAccount.value;
   if (sa.metadata.deletionTimestamp !== undefined)
     return { _tag: 'Ignore', reason: `ServiceAccount ${namespaceName}/${name} is being deleted` };
-  const nsPlan = planNamespace(
-    { name: namespaceName, current: observed.namespace, action: undefined },
-    E.right(settings),
-  );
-  switch (nsPlan._tag) {
-    case 'Ignore':
-      return nsPlan;
-    case 'Refuse':
-      return { _tag: 'Refuse', message: nsPlan.message };
-    case 'Finalize':
-    case 'Release':
-    case 'DeleteOrganization':
-      return { _tag: 'Ignore', reason: `namespace ${namespaceName} is being deleted or left scope` };
-    case 'Provision': {
-      const shortname = robotShortname(name);
-      const full = robotName(nsPlan.org, name);
-      const problem =
-        quayNameProblem(shortname) ??
-        (full.length > 255 ? 'the robot name is over 255 characters' : undefined);
-      if (problem !== undefined)
-        return {
-          _tag: 'Refuse',
-          message: `ServiceAccount ${namespaceName}/${name} cannot have a Quay robot "${full}": ${problem}`,
-        };
-      return {
-        _tag: 'Reconcile',
-        target: {
-          namespace: nsPlan.namespace,
-          serviceAccount: sa,
-          org: nsPlan.org,
-          shortname,
-          robotName: full,
-          role,
-          secretName: robotSecretName(name, settings.clusterID),
-          registryHost: settings.quay.registryHost,
-          finalizerNeeded: nsPlan.addFinalizer || nsPlan.dropLegacyFinalizer,
-        },
-      };
-    }
-  }
+  const gate = namespaceGate(namespaceName, observed.namespace, settings);
+  if (gate._tag !== 'Open') return gate;
+  const shortname = robotShortname(name);
+  const full = robotName(gate.org, name);
+  const problem =
+    quayNameProblem(shortname) ?? (full.length > 255 ? 'the robot name is over 255 characters' : undefined);
+  if (problem !== undefined)
+    return {
+      _tag: 'Refuse',
+      message: `ServiceAccount ${namespaceName}/${name} cannot have a Quay robot "${full}": ${problem}`,
+    };
+  return {
+    _tag: 'Reconcile',
+    target: {
+      namespace: gate.namespace,
+      serviceAccount: sa,
+      org: gate.org,
+      shortname,
+      robotName: full,
+      role,
+      secretName: robotSecretName(name, settings.clusterID),
+      registryHost: settings.quay.registryHost,
+      finalizerNeeded: gate.finalizerNeeded,
+    },
+  };
 };
 
 /** The ServiceAccount a robot Secret belongs to, from its name `<sa>-quay-<clusterID>`; undefined if not ours. */

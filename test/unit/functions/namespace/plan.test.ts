@@ -8,7 +8,13 @@ import {
   resolveSettings,
   type Settings,
 } from '../../../../shared/settings/quay-integration.js';
-import { finalizersAfter, planNamespace, type NamespacePlan } from '../../../../functions/namespace/plan.js';
+import {
+  finalizersAfter,
+  namespaceGate,
+  planNamespace,
+  type NamespaceGate,
+  type NamespacePlan,
+} from '../../../../functions/namespace/plan.js';
 import { quayIntegration } from '../../shared/fakes/env.js';
 
 const settingsOf = (spec: Record<string, unknown> = {}): Settings => {
@@ -203,5 +209,61 @@ describe('namespace plan', () => {
     if (plan._tag !== 'Refuse') return;
     expect(plan.namespace).to.not.equal(undefined);
     expect(plan.message).to.match(/must be between 2 and 255 characters/);
+  });
+
+  describe('the gate of objects inside a namespace (ServiceAccounts, ImageStreams)', () => {
+    const gates: readonly (readonly [string, O.Option<Namespace>, NamespaceGate['_tag'], string])[] = [
+      [
+        'open for a namespace to provision, our finalizer still needed',
+        O.some(ns('team-a')),
+        'Open',
+        'openshift_team-a finalizer needed',
+      ],
+      ['open, finalizer in place', O.some(ns('team-a', [ours])), 'Open', 'openshift_team-a'],
+      [
+        'open, the legacy finalizer to replace',
+        O.some(ns('team-a', [legacy])),
+        'Open',
+        'openshift_team-a finalizer needed',
+      ],
+      [
+        'closed while the namespace is deleted',
+        O.some(ns('team-a', [ours], true)),
+        'Ignore',
+        'namespace team-a is being deleted or left scope',
+      ],
+      [
+        'closed for a namespace that left scope with our finalizer',
+        O.some(ns('kube-x', [ours])),
+        'Ignore',
+        'namespace kube-x is being deleted or left scope',
+      ],
+      [
+        'closed for a namespace out of scope',
+        O.some(ns('kube-x')),
+        'Ignore',
+        'namespace kube-x is not in scope (allow/deny lists, or denied by default)',
+      ],
+      ['closed for a namespace that is gone', O.none, 'Ignore', 'namespace team-a no longer exists'],
+      [
+        'refused when the organization name is invalid',
+        O.some(ns('y'.repeat(250))),
+        'Refuse',
+        'must be between 2 and 255 characters',
+      ],
+    ];
+    for (const [what, current, tag, detail] of gates)
+      it(what, () => {
+        const name = O.isSome(current) ? current.value.metadata.name : 'team-a';
+        const gate = namespaceGate(name, current, settingsOf());
+        expect(gate._tag).to.equal(tag);
+        const said =
+          gate._tag === 'Open'
+            ? `${gate.org}${gate.finalizerNeeded ? ' finalizer needed' : ''}`
+            : gate._tag === 'Ignore'
+              ? gate.reason
+              : gate.message;
+        expect(said).to.include(detail);
+      });
   });
 });
