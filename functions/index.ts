@@ -41,6 +41,8 @@ export const loadHandler = async (name: string | undefined): Promise<Handler> =>
     steps[name](),
   ]);
   const env = await productionEnv();
+  // Not awaited: the read overlaps the runtime's own start, and the first event waits for it if it must.
+  void env.settings.warm();
   return makeHandler(step, () => Promise.resolve(env));
 };
 

@@ -72,6 +72,13 @@ export interface SettingsSource {
   readonly report: (options?: { readonly fresh?: boolean }) => TE.TaskEither<KubeError, SettingsReport>;
   /** The settings, or why there are none, as the steps want them. */
   readonly configured: (options?: { readonly fresh?: boolean }) => TE.TaskEither<SyncError, Configured>;
+  /**
+   * Reads the settings ahead of the first event (at process start, while the runtime sets up its server), so that
+   * the first event of a cold start finds them, the token checked and a connection open. Only when reports are
+   * cached (ttlMs > 0); never fails: a failed read is left to the next event, which reads again. A report asked
+   * for meanwhile waits for this read rather than making a second one.
+   */
+  readonly warm: () => Promise<void>;
 }
 
 export interface SettingsEnv {
@@ -297,7 +304,7 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
       }),
     );
 
-  const report: SettingsSource['report'] = (opts = {}) => {
+  const reportNow: SettingsSource['report'] = (opts = {}) => {
     const at = now();
     if (opts.fresh !== true && cached !== undefined && at - cached.at < ttl) return TE.right(cached.report);
     return pipe(
@@ -310,8 +317,30 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
     );
   };
 
+  let warming: Promise<void> | undefined;
+  const report: SettingsSource['report'] = (opts = {}) => {
+    const pending = warming;
+    if (pending === undefined || opts.fresh === true) return reportNow(opts);
+    return async () => {
+      await pending;
+      return reportNow(opts)();
+    };
+  };
+
   return {
     report,
+    warm: () => {
+      if (ttl <= 0) return Promise.resolve();
+      warming ??= reportNow()().then(
+        () => {
+          warming = undefined;
+        },
+        () => {
+          warming = undefined;
+        },
+      );
+      return warming;
+    },
     configured: (opts) =>
       pipe(
         report(opts),

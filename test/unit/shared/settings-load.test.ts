@@ -125,6 +125,44 @@ describe('settings loading', () => {
   });
 });
 
+describe('settings loading: warming at process start', () => {
+  const lists = (s: ReturnType<typeof setup>) =>
+    s.kube.calls.filter((c) => c.startsWith('list QuayIntegration')).length;
+
+  it('reads ahead, so that the first event finds the settings with the token checked', async () => {
+    const s = setup({}, { token: 'T1' }, 10_000);
+    await s.source.warm();
+    expect([lists(s), s.quay.calls]).to.deep.equal([1, ['currentUser()']]);
+    const r = await s.source.configured()();
+    expect(E.isRight(r)).to.equal(true);
+    expect([lists(s), s.quay.calls]).to.deep.equal([1, ['currentUser()']]);
+  });
+
+  it('makes an event that arrives during the read wait for it instead of reading a second time', async () => {
+    const s = setup({}, { token: 'T1' }, 10_000);
+    const warming = s.source.warm();
+    const r = await s.source.configured()();
+    await warming;
+    expect(E.isRight(r)).to.equal(true);
+    expect([lists(s), s.quay.calls]).to.deep.equal([1, ['currentUser()']]);
+  });
+
+  it('does nothing when reports are not cached (ttl 0)', async () => {
+    const s = setup({}, { token: 'T1' }, 0);
+    await s.source.warm();
+    expect([s.kube.calls, s.quay.calls]).to.deep.equal([[], []]);
+  });
+
+  it('leaves a failed read to the first event, which reads again', async () => {
+    const s = setup({}, { token: 'T1' }, 10_000);
+    s.kube.failNext('list QuayIntegration', { _tag: 'KubeUnavailable', status: 503, message: 'etcd' });
+    await s.source.warm();
+    const r = await s.source.configured()();
+    expect(E.isRight(r)).to.equal(true);
+    expect(lists(s)).to.equal(2);
+  });
+});
+
 describe('settings loading: the Quay client of replaced settings', () => {
   /**
    * A source whose factory makes a fresh fake client per call, each counting its closes; getOrganization waits for
