@@ -1,62 +1,127 @@
 // Function cold start (process start → first event answered) and idle RSS per step, for the production entry
-// (functions/index.ts under faas-js-runtime) built three ways, all outside the repo: bundled by esbuild into one
-// file, compiled by tsc, and run from source by tsx.
+// (functions/index.ts under faas-js-runtime) built the ways it can run, all outside the repo:
+// - the image: `npm run build`'s bundle (functions/bundle.ts) under the command and env of the step's Knative
+//   Service (knative/base, node flags included), i.e. faas-js-runtime's CLI;
+// - tsc's output, unbundled, under the same command;
+// - from source by tsx (test/support/step-server.ts), as the tests and `npm start` run it;
+// - the floor: the same CLI serving an empty function, what no step can go below under this command.
+// Steps reach the API server through a JSON kubeconfig, the path a pod's ServiceAccount takes too
+// (shared/kube/access.ts; a YAML kubeconfig would load @kubernetes/client-node).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { HTTP } from 'cloudevents';
-import { repoRoot } from '../test/harness/index.js';
-import { STEP_SERVER, waitReady } from '../test/support/step-processes.js';
-import { freePort } from '../test/harness/index.js';
-import { apiServerEvent } from '../test/unit/shared/fakes/events.js';
+import { parse } from 'yaml';
+import { bundleFunctions } from '../functions/bundle.js';
 import type { StepName } from '../functions/index.js';
+import { freePort, repoRoot } from '../test/harness/index.js';
+import { readEventPath, renderInstall } from '../test/event-path/manifests.js';
+import { STEP_SERVER, waitReady } from '../test/support/step-processes.js';
+import { apiServerEvent } from '../test/unit/shared/fakes/events.js';
 
-export type Variant = 'esbuild bundle' | 'tsc output' | 'tsx (source)';
+export type Variant = 'image' | 'tsc output' | 'tsx (source)' | 'floor';
 
-export interface Builds {
-  readonly command: Readonly<Record<Variant, readonly string[]>>;
+export const describeVariant: Readonly<Record<Variant, string>> = {
+  image: "image (npm run build's bundle, the Knative Service's command)",
+  'tsc output': 'tsc output, unbundled, same command',
+  'tsx (source)': 'tsx from source (tests, npm start)',
+  floor: "floor: faas-js-runtime's CLI serving an empty function",
+};
+
+/** Node's arguments (flags, then the script and its arguments) and the environment of one step process. */
+export interface StepCommand {
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
 }
 
-/** Builds the bundle and the tsc output into `dir` (outside the repo). */
-export const prepareBuilds = async (dir: string): Promise<Builds> => {
-  const bundleDir = join(dir, 'bundle');
-  const bundle = join(bundleDir, 'step-server.cjs');
-  await build({
-    entryPoints: [join(repoRoot, 'bench', 'bundle-entry.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: bundle,
-    logLevel: 'silent',
-    define: { 'import.meta.url': '__import_meta_url' },
-    banner: { js: "const __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-  });
-  // functions/runtime-patches.ts resolves faas-js-runtime at run time to reach the SDK copy the runtime uses.
-  symlinkSync(join(repoRoot, 'node_modules'), join(bundleDir, 'node_modules'));
-  const tscOut = join(dir, 'tsc');
-  mkdirSync(tscOut, { recursive: true });
+export interface Builds {
+  readonly command: (variant: Variant, step: StepName) => StepCommand;
+  /** A JSON copy of the kubeconfig given to prepareBuilds. */
+  readonly kubeconfigPath: string;
+  /**
+   * The image's command for step processes started with test/support/step-processes.ts, which gives the port as
+   * PORT: a two-line module passes it on as faas-js-runtime's FUNC_PORT, then runs the CLI unchanged.
+   */
+  readonly imageStepServer: readonly string[];
+}
+
+/** The step's Knative Service: its container args after `node`, and its env (knative/base). */
+const serviceOf = (
+  step: StepName,
+): { readonly args: readonly string[]; readonly env: Record<string, string> } => {
+  const service = readEventPath(renderInstall()).services.find((s) => s.env.QUAY_BRIDGE_STEP === step);
+  if (service === undefined) throw new Error(`no Knative Service runs QUAY_BRIDGE_STEP=${step}`);
+  const [node, ...args] = service.args;
+  if (node !== 'node') throw new Error(`Knative Service ${service.name} does not run \`node …\``);
+  return { args, env: { ...service.env } };
+};
+
+/** Builds the image's bundle and tsc's output into `dir` (outside the repo), each beside a node_modules. */
+export const prepareBuilds = async (dir: string, kubeconfigPath: string): Promise<Builds> => {
+  const beside = (sub: string): string => {
+    const d = join(dir, sub);
+    mkdirSync(d, { recursive: true });
+    symlinkSync(join(repoRoot, 'node_modules'), join(d, 'node_modules'));
+    writeFileSync(join(d, 'package.json'), JSON.stringify({ type: 'module' }));
+    return d;
+  };
+  const image = beside('image');
+  await bundleFunctions(repoRoot, join(image, 'dist'));
+  const tsc = beside('tsc');
   writeFileSync(
-    join(tscOut, 'tsconfig.json'),
+    join(tsc, 'tsconfig.json'),
     JSON.stringify({
-      extends: join(repoRoot, 'tsconfig.json'),
-      compilerOptions: { noEmit: false, rootDir: repoRoot, outDir: join(tscOut, 'out'), types: ['node'] },
-      include: [join(repoRoot, 'functions'), join(repoRoot, 'shared'), STEP_SERVER],
+      extends: join(repoRoot, 'tsconfig.build.json'),
+      compilerOptions: { rootDir: repoRoot, outDir: join(tsc, 'dist') },
+      include: [join(repoRoot, 'functions'), join(repoRoot, 'shared')],
+      exclude: [join(repoRoot, '**', '*.test.ts')],
     }),
   );
-  // Bare imports (and @types) resolve through a node_modules next to the output.
-  symlinkSync(join(repoRoot, 'node_modules'), join(tscOut, 'node_modules'));
-  execFileSync(join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', join(tscOut, 'tsconfig.json')], {
+  execFileSync(join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', join(tsc, 'tsconfig.json')], {
     stdio: 'inherit',
   });
-  writeFileSync(join(tscOut, 'package.json'), JSON.stringify({ type: 'module' }));
+  const floor = beside('floor');
+  mkdirSync(join(floor, 'functions'));
+  writeFileSync(
+    join(floor, 'functions', 'index.js'),
+    "export const handle = () => ({ statusCode: 204, headers: {}, body: '' });\n",
+  );
+  const json = join(dir, 'kubeconfig.json');
+  writeFileSync(json, JSON.stringify(parse(readFileSync(kubeconfigPath, 'utf8'))));
+  const portShim = join(image, 'port-shim.mjs');
+  writeFileSync(
+    portShim,
+    `process.env.FUNC_PORT = process.env.PORT;\nawait import(${JSON.stringify(join(repoRoot, 'node_modules', 'faas-js-runtime', 'bin', 'cli.js'))});\n`,
+  );
+  const underCli = (step: StepName, dist: string): StepCommand => {
+    const s = serviceOf(step);
+    return {
+      args: s.args.map((a) => (a.startsWith('dist/') ? join(dist, a.slice('dist/'.length)) : a)),
+      env: s.env,
+    };
+  };
+  const command = (variant: Variant, step: StepName): StepCommand => {
+    switch (variant) {
+      case 'image':
+        return underCli(step, join(image, 'dist'));
+      case 'tsc output':
+        return underCli(step, join(tsc, 'dist'));
+      case 'tsx (source)':
+        return { args: ['--import', 'tsx', STEP_SERVER], env: {} };
+      case 'floor':
+        return underCli(step, floor);
+    }
+  };
+  const imageArgs = underCli('namespace', join(image, 'dist')).args;
+  const cli = imageArgs.findIndex((a) => a.endsWith(join('faas-js-runtime', 'bin', 'cli.js')));
+  if (cli < 0)
+    throw new Error(
+      `the namespace step's command does not run faas-js-runtime's CLI: ${imageArgs.join(' ')}`,
+    );
   return {
-    command: {
-      'esbuild bundle': [bundle],
-      'tsc output': [join(tscOut, 'out', 'test', 'support', 'step-server.js')],
-      'tsx (source)': ['--import', 'tsx', STEP_SERVER],
-    },
+    command,
+    kubeconfigPath: json,
+    imageStepServer: [...imageArgs.slice(0, cli), portShim, ...imageArgs.slice(cli + 1)],
   };
 };
 
@@ -102,20 +167,30 @@ const firstEvent = (step: StepName) => {
 export interface ColdStart {
   readonly coldStartMs: number;
   readonly idleRssMb: number;
+  /** The answer to the first event (a cold start that answers 5xx measured something else). */
+  readonly status: number;
 }
 
 /** Starts one step process, sends it one event, and measures; the process is killed afterwards. */
 export const coldStart = async (
   step: StepName,
-  command: readonly string[],
+  command: StepCommand,
   kubeconfigPath: string,
 ): Promise<ColdStart> => {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [...command], {
+  const child: ChildProcess = spawn(process.execPath, [...command.args], {
     cwd: repoRoot,
-    env: { ...process.env, KUBECONFIG: kubeconfigPath, QUAY_BRIDGE_STEP: step, PORT: String(port) },
+    env: {
+      ...process.env,
+      ...command.env,
+      KUBECONFIG: kubeconfigPath,
+      QUAY_BRIDGE_STEP: step,
+      // Knative's PORT (step-server.ts), and faas-js-runtime's own (its CLI).
+      PORT: String(port),
+      FUNC_PORT: String(port),
+    },
     stdio: 'ignore',
   });
   try {
@@ -129,12 +204,15 @@ export const coldStart = async (
       }).catch(() => undefined);
       if (res !== undefined) {
         await res.text();
-        break;
+        const coldStartMs = performance.now() - started;
+        await new Promise((r) => setTimeout(r, 1_000));
+        return {
+          coldStartMs,
+          idleRssMb: child.pid === undefined ? NaN : rssMb(child.pid),
+          status: res.status,
+        };
       }
     }
-    const coldStartMs = performance.now() - started;
-    await new Promise((r) => setTimeout(r, 1_000));
-    return { coldStartMs, idleRssMb: child.pid === undefined ? NaN : rssMb(child.pid) };
   } finally {
     child.kill('SIGKILL');
   }
