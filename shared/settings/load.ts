@@ -75,8 +75,9 @@ export interface SettingsSource {
   /**
    * Reads the settings ahead of the first event (at process start, while the runtime sets up its server), so that
    * the first event of a cold start finds them, the token checked and a connection open. Only when reports are
-   * cached (ttlMs > 0); never fails: a failed read is left to the next event, which reads again. A report asked
-   * for meanwhile waits for this read rather than making a second one.
+   * cached (ttlMs > 0), and only settings that are Ready are kept; never fails: whatever else it read is left to
+   * the next event, which reads again. A report asked for meanwhile waits for this read rather than making a
+   * second one.
    */
   readonly warm: () => Promise<void>;
 }
@@ -304,17 +305,22 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
       }),
     );
 
-  const reportNow: SettingsSource['report'] = (opts = {}) => {
+  const readAndKeep = (keep: (r: SettingsReport) => boolean): TE.TaskEither<KubeError, SettingsReport> => {
     const at = now();
-    if (opts.fresh !== true && cached !== undefined && at - cached.at < ttl) return TE.right(cached.report);
     return pipe(
       read(),
       TE.tap((r) => {
-        // A transient Quay failure is not worth remembering.
-        if (r.state._tag !== 'QuayUnreachable') cached = { at, report: r };
+        if (keep(r)) cached = { at, report: r };
         return TE.right(undefined);
       }),
     );
+  };
+
+  const reportNow: SettingsSource['report'] = (opts = {}) => {
+    const at = now();
+    if (opts.fresh !== true && cached !== undefined && at - cached.at < ttl) return TE.right(cached.report);
+    // A transient Quay failure is not worth remembering.
+    return readAndKeep((r) => r.state._tag !== 'QuayUnreachable');
   };
 
   let warming: Promise<void> | undefined;
@@ -331,7 +337,10 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
     report,
     warm: () => {
       if (ttl <= 0) return Promise.resolve();
-      warming ??= reportNow()().then(
+      // Only usable settings are kept: the bridge not configured yet when the process started (say, the
+      // QuayIntegration created just after) must not make the first events answer NotConfigured, which the
+      // broker takes as done.
+      warming ??= readAndKeep((r) => r.state._tag === 'Ready')().then(
         () => {
           warming = undefined;
         },

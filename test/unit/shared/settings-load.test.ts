@@ -153,6 +153,16 @@ describe('settings loading: warming at process start', () => {
     expect([s.kube.calls, s.quay.calls]).to.deep.equal([[], []]);
   });
 
+  it('keeps nothing that is not Ready: a QuayIntegration created after the start is seen by the first event', async () => {
+    const s = setup({}, { token: 'T1' }, 10_000);
+    s.kube.remove(Resources.QuayIntegration, undefined, 'quay');
+    await s.source.warm();
+    s.kube.put(Resources.QuayIntegration, quayIntegration({}));
+    const r = await s.source.configured()();
+    expect(E.isRight(r), JSON.stringify(r)).to.equal(true);
+    expect(lists(s)).to.equal(2);
+  });
+
   it('leaves a failed read to the first event, which reads again', async () => {
     const s = setup({}, { token: 'T1' }, 10_000);
     s.kube.failNext('list QuayIntegration', { _tag: 'KubeUnavailable', status: 503, message: 'etcd' });
