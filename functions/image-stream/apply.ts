@@ -10,7 +10,7 @@ import type { RobotRole } from '../../shared/names.js';
 import type { Change, QuayClient, QuayError } from '../../shared/quay/types.js';
 import type { StepResult } from '../../shared/runtime/handler.js';
 import { strongest, withQuay, type WorkEnv } from '../../shared/runtime/work.js';
-import { provision } from '../namespace/apply.js';
+import { provision, refusalOrMissing } from '../namespace/apply.js';
 import { missingGrants, type ImageStreamPlan, type RepositoryTarget } from './plan.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
@@ -136,6 +136,8 @@ export const applyImageStreamPlan = (plan: ImageStreamPlan): Effect<StepResult> 
     case 'Ensure':
       return pipe(
         reconcileRepository(plan.target, undefined),
+        // The organization may go (its namespace deleted) between any two calls.
+        RTE.orElse(refusalOrMissing<Change>(plan.target.org)),
         RTE.map((change) => ({
           outcome: strongest([change]),
           reason: `repository ${plan.target.org}/${plan.target.repo}`,

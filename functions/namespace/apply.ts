@@ -57,6 +57,34 @@ export const provision = (ns: Namespace, org: string, finalizerNeeded: boolean):
     ),
   );
 
+/**
+ * Quay answers 403 for a call about an organization that does not exist, as for one the token may not touch
+ * (../shared/quay-api.md §4.1, §4.3). So a 403 met while working in `org` is a refusal only when the organization
+ * is there (one GET, on this path only); when it is not, it went meanwhile (its namespace is being deleted) or is
+ * yet to come: a 404, which the broker retries, and whose retry re-reads the world.
+ */
+export const refusalOrMissing =
+  <A>(org: string) =>
+  (e: SyncError): Effect<A> =>
+    e._tag === 'QuayRejected' && e.status === 403
+      ? withQuay((quay) =>
+          pipe(
+            RTE.fromTaskEither(quay.getOrganization(org)),
+            RTE.flatMap((found) =>
+              RTE.left<WorkEnv, SyncError, A>(
+                O.isSome(found)
+                  ? e
+                  : {
+                      _tag: 'QuayRejected',
+                      status: 404,
+                      message: `organization ${org} does not exist (Quay answered 403: ${e.message})`,
+                    },
+              ),
+            ),
+          ),
+        )
+      : RTE.left(e);
+
 /** Organization first (a 403 for a missing one counts as gone, in the client), then our finalizers. */
 export const finalize = (ns: Namespace, org: string): Effect<Change> =>
   pipe(
