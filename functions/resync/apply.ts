@@ -11,7 +11,7 @@ import { describeError, type SyncError } from '../../shared/errors.js';
 import { getOptional, listDecoded } from '../../shared/kube/client.js';
 import { ImageStream, Namespace, ServiceAccount } from '../../shared/kube/objects.js';
 import { Resources } from '../../shared/kube/resources.js';
-import type { Change, Robot } from '../../shared/quay/types.js';
+import type { Change } from '../../shared/quay/types.js';
 import { traverseLimited } from '../../shared/runtime/concurrency.js';
 import { withQuay, type WorkEnv } from '../../shared/runtime/work.js';
 import type { Configured } from '../../shared/settings/load.js';
@@ -19,7 +19,13 @@ import { reconcileRepository } from '../image-stream/apply.js';
 import { planImageStream } from '../image-stream/plan.js';
 import { applyNamespacePlan, setFinalizers } from '../namespace/apply.js';
 import { ourFinalizers, planNamespace } from '../namespace/plan.js';
-import { finishRobot, orgViewFor, robotOf, type RobotResult } from '../service-account/apply.js';
+import {
+  finishRobot,
+  orgViewFor,
+  robotOf,
+  type EnsuredRobot,
+  type RobotResult,
+} from '../service-account/apply.js';
 import { defaultPermissionNeedsFix, planServiceAccount, type RobotTarget } from '../service-account/plan.js';
 import {
   addTallies,
@@ -31,7 +37,6 @@ import {
 } from './plan.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
-type EnsuredRobot = { readonly robot: Robot; readonly change: Change };
 
 const one = (
   what: 'namespaces' | 'serviceAccounts' | 'imageStreams',
@@ -144,7 +149,7 @@ const reconcileNamespace =
         ? e.robot
         : E.isLeft(permission)
           ? permission
-          : await run(env, finishRobot(e.target, e.robot.right, permission.right, view, false))();
+          : await run(env, finishRobot(e.target, e.robot.right, permission.right, robots, false))();
       if (E.isRight(result)) robots.add(result.right.robot.name);
       tally = addTallies(
         tally,

@@ -13,7 +13,7 @@ import type { StepEnv } from '../../shared/runtime/env.js';
 import type { Step, StepResult } from '../../shared/runtime/handler.js';
 import { reRead } from '../../shared/runtime/observe.js';
 import { strongest } from '../../shared/runtime/work.js';
-import { orgViewFor, reconcileRobot } from './apply.js';
+import { reconcileServiceAccount } from './apply.js';
 import { planServiceAccount, serviceAccountOfSecret } from './plan.js';
 
 export const decodeServiceAccountEvent = decodeObjectEvent<unknown>([
@@ -64,23 +64,18 @@ export const serviceAccountStep: Step<StepEnv> = {
                   })(env);
                 case 'Reconcile':
                   return pipe(
-                    orgViewFor(plan.target.namespace, plan.target.org, plan.target.finalizerNeeded),
-                    RTE.flatMap(({ view, org }) =>
-                      pipe(
-                        reconcileRobot(plan.target, view, true),
-                        RTE.map((r): StepResult => ({
-                          outcome: strongest([
-                            r.changes.robot,
-                            r.changes.secret,
-                            r.changes.defaultPermission,
-                            r.changes.link,
-                            org,
-                          ]),
-                          reason: `robot ${plan.target.robotName}, Secret ${plan.target.secretName}`,
-                          details: { organization: org, ...r.changes },
-                        })),
-                      ),
-                    ),
+                    reconcileServiceAccount(plan.target),
+                    RTE.map((r): StepResult => ({
+                      outcome: strongest([
+                        r.changes.robot,
+                        r.changes.secret,
+                        r.changes.defaultPermission,
+                        r.changes.link,
+                        r.namespace,
+                      ]),
+                      reason: `robot ${plan.target.robotName}, Secret ${plan.target.secretName}`,
+                      details: { organization: r.namespace, ...r.changes },
+                    })),
                   )(work);
               }
             }),

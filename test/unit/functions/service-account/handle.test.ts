@@ -74,7 +74,7 @@ describe('service-account step (handle)', () => {
     const answer = await deliver(w, apiServerEvent('update', sa));
     expect(answer.statusCode).to.equal(204);
     expect(w.quay.calls).to.deep.equal([
-      'listRobots(openshift_team-a)',
+      'getRobot(openshift_team-a,builder)',
       'listDefaultPermissions(openshift_team-a)',
     ]);
     expect(w.kube.calls.filter((c) => !c.startsWith('get') && !c.startsWith('list'))).to.deep.equal([]);
@@ -110,12 +110,62 @@ describe('service-account step (handle)', () => {
   it('B8: answers 503 when Quay refuses the robot read, and writes nothing on a guess', async () => {
     const w = world();
     const sa = setup(w);
-    await w.env.settings.configured()();
-    w.quay.fail('listRobots', { _tag: 'QuayAuthFailed', status: 401, message: 'invalid_token' });
-    const answer = await deliver(w, apiServerEvent('add', sa));
+    await deliver(w, apiServerEvent('add', sa));
+    const before = w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift');
+    w.quay.calls.length = 0;
+    w.quay.fail('getRobot', { _tag: 'QuayAuthFailed', status: 401, message: 'invalid_token' });
+    const answer = await deliver(w, apiServerEvent('update', sa));
     expect(answer.statusCode).to.equal(503);
-    expect(w.quay.calls.filter((c) => c.startsWith('ensure'))).to.deep.equal([]);
+    expect(w.quay.calls).to.deep.equal(['getRobot(openshift_team-a,builder)']);
+    expect(w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift')).to.deep.equal(before);
+  });
+
+  it('creates a new robot with one PUT and adds its default permission without reading the list or the organization', async () => {
+    const w = world();
+    const sa = setup(w);
+    await w.env.settings.configured()();
+    w.quay.calls.length = 0;
+    expect((await deliver(w, apiServerEvent('add', sa))).statusCode).to.equal(204);
+    expect(w.quay.calls).to.deep.equal([
+      'ensureRobot(openshift_team-a,builder)',
+      'ensureDefaultPermission(openshift_team-a,openshift_team-a+builder,write)',
+    ]);
+  });
+
+  it('dead-letters (422) a robot Quay forbids in an organization that exists, after checking the organization once', async () => {
+    const w = world();
+    const sa = setup(w);
+    await w.env.settings.configured()();
+    w.quay.calls.length = 0;
+    w.quay.fail('ensureRobot', { _tag: 'QuayRejected', status: 403, message: 'Unauthorized' });
+    const answer = await deliver(w, apiServerEvent('add', sa));
+    expect(answer.statusCode).to.equal(422);
+    expect(answer.body).to.match(/not retried/);
+    expect(w.quay.calls).to.deep.equal([
+      'ensureRobot(openshift_team-a,builder)',
+      'ensureOrganization(openshift_team-a)',
+      'ensureRobot(openshift_team-a,builder)',
+      'getOrganization(openshift_team-a)',
+    ]);
     expect(w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift')).to.equal(undefined);
+  });
+
+  it('does not make the organization again for a namespace being deleted meanwhile: 404, retried, then ignored', async () => {
+    const w = world();
+    w.kube.put(Resources.Namespace, namespace('team-a'));
+    const sa = w.kube.put(Resources.ServiceAccount, serviceAccount('team-a', 'builder'));
+    w.kube.onPatch = (ref) => {
+      if (ref.type.kind !== 'Namespace') return;
+      const current = w.kube.read(Resources.Namespace, undefined, 'team-a');
+      w.kube.put(Resources.Namespace, {
+        ...current,
+        metadata: { ...current?.metadata, deletionTimestamp: '2026-11-25T10:00:00Z' },
+      });
+    };
+    const answer = await deliver(w, apiServerEvent('add', sa));
+    expect(answer.statusCode).to.equal(404);
+    expect(w.quay.calls.filter((c) => c.startsWith('ensureOrganization'))).to.deep.equal([]);
+    expect(w.quay.orgs.has('openshift_team-a')).to.equal(false);
   });
 
   it('recreates a robot deleted in Quay and updates the Secret with its new token', async () => {
@@ -176,6 +226,21 @@ describe('service-account step (handle)', () => {
     expect(w.quay.orgs.get('openshift_team-a')?.repos.get('web')?.get('openshift_team-a+builder')).to.equal(
       'write',
     );
+  });
+
+  it('grants its role on existing repositories to a robot an earlier attempt created (its answer lost: it reads as existing)', async () => {
+    const w = world();
+    const sa = setup(w);
+    w.kube.put(Resources.ImageStream, imageStream('team-a', 'web'));
+    const org = w.quay.orgs.get('openshift_team-a');
+    org?.repos.set('web', new Map());
+    org?.robots.set('openshift_team-a+builder', {
+      name: 'openshift_team-a+builder',
+      token: 'T'.repeat(64),
+      description: '',
+    });
+    expect((await deliver(w, apiServerEvent('add', sa))).statusCode).to.equal(204);
+    expect(org?.repos.get('web')?.get('openshift_team-a+builder')).to.equal('write');
   });
 
   it('links under a resourceVersion lock and redoes the link after a conflict, keeping the other writer’s entry', async () => {

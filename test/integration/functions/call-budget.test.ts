@@ -1,0 +1,176 @@
+// The Quay call budget of a new namespace through events, and of a resync of unchanged namespaces, counted by the
+// emulator. Every step runs in this process with an environment of its own (its own settings source and Quay
+// client, as each step's Knative Service has), against the real kube-apiserver.
+//
+// A new namespace causes these events (the project's three ServiceAccounts made as OpenShift makes them): the
+// Namespace's add and the update our finalizer makes; each ServiceAccount's add and the update our link makes; each
+// robot Secret's add (with the optional robot-secrets source). Delivered once each, one after the other, in that
+// order, the counts are deterministic, and so are the ceilings asserted here. A second test lets the broker stand-in
+// deliver the same events as they come (concurrently, with retries) and reports what that costs.
+import { expect } from 'chai';
+import type { CloudEvent } from 'cloudevents';
+import { ACCOUNTS, convergedOf, createProject, removeNamespace } from '../../../bench/convergence.js';
+import type { StepName } from '../../../functions/index.js';
+import { eventually } from '../../openshift-standin/wait.js';
+import { inProcess, type Transport } from '../../support/delivery.js';
+import { startDispatcher, type Dispatcher } from '../../support/dispatcher.js';
+import { deadLetters } from '../../support/run.js';
+import { startWorld, type World } from '../../support/world.js';
+import { apiServerEvent, pingEvent, type Action } from '../../unit/shared/fakes/events.js';
+
+const PREFIX = 'budget';
+// The first namespace only warms the steps up (each checks the token once per process): it is not counted.
+const WARM_UP = `${PREFIX}-warm`;
+const IN_ORDER = [`${PREFIX}-0`, `${PREFIX}-1`];
+const AS_THEY_COME = [`${PREFIX}-2`, `${PREFIX}-3`, `${PREFIX}-4`];
+
+/** Each step in its own environment, as each runs in its own Knative Service. */
+const separateSteps = (w: World): Transport => {
+  const transports = new Map<StepName, Transport>();
+  return (step, event) => {
+    let t = transports.get(step);
+    if (t === undefined) {
+      t = inProcess(w.stepEnv());
+      transports.set(step, t);
+    }
+    return t(step, event);
+  };
+};
+
+/** Quay calls per event of a new namespace, by what the event is. */
+interface Costs {
+  readonly namespaceAdd: number;
+  readonly namespaceUpdate: number;
+  readonly serviceAccountAdd: number[];
+  readonly serviceAccountUpdate: number[];
+  readonly secretAdd: number[];
+}
+
+const total = (c: Costs): number =>
+  c.namespaceAdd +
+  c.namespaceUpdate +
+  [...c.serviceAccountAdd, ...c.serviceAccountUpdate, ...c.secretAdd].reduce((a, b) => a + b, 0);
+
+describe('Quay call budget through events', function () {
+  this.timeout(240_000);
+  let w: World | undefined;
+  let transport: Transport;
+  let d: Dispatcher | undefined;
+
+  before(async function () {
+    this.timeout(300_000);
+    w = await startWorld({ standIn: false });
+    transport = separateSteps(w);
+  });
+  after(async function () {
+    this.timeout(120_000);
+    await d?.stop();
+    if (w === undefined) return;
+    for (const ns of [WARM_UP, ...IN_ORDER, ...AS_THEY_COME]) await removeNamespace(w.rest, ns);
+    await w.stop();
+  });
+
+  const get = async (path: string): Promise<object> => {
+    if (w === undefined) throw new Error('no world');
+    const r = await w.rest.request('GET', path);
+    if (r.status !== 200) throw new Error(`GET ${path}: ${r.status}`);
+    return r.json as object;
+  };
+
+  /** Delivers one event and answers how many Quay calls it cost. */
+  const cost = async (step: StepName, event: CloudEvent<unknown>): Promise<number> => {
+    if (w === undefined) throw new Error('no world');
+    const before = w.quay.totalRequests();
+    const answer = await transport(step, event);
+    expect(answer.status, `${step} ${event.type} ${event.subject ?? ''}: ${answer.body ?? ''}`).to.equal(204);
+    return w.quay.totalRequests() - before;
+  };
+  const objectEvent = async (action: Action, path: string, mode: 'resource' | 'ref' = 'resource') =>
+    apiServerEvent(action, await get(path), { mode });
+
+  /** A new namespace's events, once each, in order. */
+  const inOrder = async (ns: string): Promise<Costs> => {
+    if (w === undefined) throw new Error('no world');
+    await createProject(w.rest, ns);
+    const nsPath = `/api/v1/namespaces/${ns}`;
+    const saPath = (sa: string) => `/api/v1/namespaces/${ns}/serviceaccounts/${sa}`;
+    const namespaceAdd = await cost('namespace', await objectEvent('add', nsPath));
+    const namespaceUpdate = await cost('namespace', await objectEvent('update', nsPath));
+    const serviceAccountAdd: number[] = [];
+    for (const sa of ACCOUNTS)
+      serviceAccountAdd.push(await cost('service-account', await objectEvent('add', saPath(sa))));
+    const serviceAccountUpdate: number[] = [];
+    for (const sa of ACCOUNTS)
+      serviceAccountUpdate.push(await cost('service-account', await objectEvent('update', saPath(sa))));
+    const secretAdd: number[] = [];
+    for (const sa of ACCOUNTS)
+      secretAdd.push(
+        await cost(
+          'service-account',
+          await objectEvent('add', `/api/v1/namespaces/${ns}/secrets/${sa}-quay-openshift`, 'ref'),
+        ),
+      );
+    expect((await convergedOf(w.rest, w.quay, [ns])).has(ns), `${ns} converged`).to.equal(true);
+    return { namespaceAdd, namespaceUpdate, serviceAccountAdd, serviceAccountUpdate, secretAdd };
+  };
+
+  it('costs a new namespace at most 23 Quay calls over its 11 events, delivered once each in order', async () => {
+    await inOrder(WARM_UP);
+    const costs: Costs[] = [];
+    for (const ns of IN_ORDER) costs.push(await inOrder(ns));
+    for (const c of costs) {
+      console.log(`      in order: ${total(c)} Quay calls: ${JSON.stringify(c)}`);
+      // The organization: one POST, whether it is new or not.
+      expect(c.namespaceAdd, 'Namespace add').to.equal(1);
+      expect(c.namespaceUpdate, 'Namespace update (our finalizer)').to.equal(1);
+      // A new robot: its PUT (the 201 carries the token), its default permission's POST and the re-read that
+      // removes what another process may have added at the same time.
+      for (const n of c.serviceAccountAdd) expect(n, 'ServiceAccount add (new robot)').to.be.at.most(3);
+      // An unchanged ServiceAccount: its robot's GET and the default permissions' GET.
+      for (const n of [...c.serviceAccountUpdate, ...c.secretAdd])
+        expect(n, 'event of an unchanged ServiceAccount').to.be.at.most(2);
+      expect(total(c)).to.be.at.most(23);
+    }
+  });
+
+  it('resyncs an unchanged namespace in at most 2 Quay calls, plus one per pass for the orphan sweep', async () => {
+    if (w === undefined) throw new Error('no world');
+    const world = w;
+    // A first pass settles what else the cluster has (quay-bridge's own namespace, say).
+    expect((await transport('resync', pingEvent())).status).to.equal(204);
+    world.quay.resetCounts();
+    expect((await transport('resync', pingEvent())).status).to.equal(204);
+    const orgs = world.quay.state().organizations.filter((o) => o.name.startsWith('openshift_')).length;
+    const calls = world.quay.totalRequests();
+    console.log(
+      `      unchanged resync: ${(calls / orgs).toFixed(2)} Quay calls per namespace (${calls} for ${orgs} organizations): ${JSON.stringify(Object.fromEntries(world.quay.requestCounts()))}`,
+    );
+    expect(orgs).to.be.at.least(IN_ORDER.length + 1);
+    expect(calls).to.be.at.most(2 * orgs + 1);
+  });
+
+  it('reports what new namespaces cost when the broker stand-in delivers their events as they come', async () => {
+    if (w === undefined) throw new Error('no world');
+    const world = w;
+    d = await startDispatcher({
+      kubeConfig: world.kubeConfig,
+      transport,
+      namespaces: (n) => AS_THEY_COME.includes(n),
+    });
+    const dispatcher = d;
+    world.quay.resetCounts();
+    for (const ns of AS_THEY_COME) {
+      await createProject(world.rest, ns);
+      await eventually(
+        `namespace ${ns} converged`,
+        async () => ((await convergedOf(world.rest, world.quay, [ns])).has(ns) ? true : undefined),
+        60_000,
+      );
+    }
+    await dispatcher.idle();
+    expect(deadLetters(dispatcher.results), 'dead-lettered deliveries').to.deep.equal([]);
+    console.log(
+      `      as they come: ${(world.quay.totalRequests() / AS_THEY_COME.length).toFixed(2)} Quay calls per namespace (${world.quay.totalRequests()} for ${AS_THEY_COME.length}; ${dispatcher.log.length} events so far): ${JSON.stringify(Object.fromEntries(world.quay.requestCounts()))}`,
+    );
+  });
+});
