@@ -1,6 +1,6 @@
 // The resync's effects: every namespace reconciled with the same plans and effects as the per-event steps (a
-// namespace's organization view is read once, in two calls, and shared by its ServiceAccounts), then the orphan
-// sweep. One object's failure is counted and reported, never stops the others (QBO's B12).
+// namespace's organization view is read once, in two calls, and shared by its ServiceAccounts: robots.ts), then the
+// orphan sweep. One object's failure is counted and reported, never stops the others (QBO's B12).
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
@@ -13,20 +13,13 @@ import { ImageStream, Namespace, ServiceAccount } from '../../shared/kube/object
 import { Resources } from '../../shared/kube/resources.js';
 import type { Change } from '../../shared/quay/types.js';
 import { traverseLimited } from '../../shared/runtime/concurrency.js';
-import { withQuay, type WorkEnv } from '../../shared/runtime/work.js';
+import type { WorkEnv } from '../../shared/runtime/work.js';
 import type { Configured } from '../../shared/settings/load.js';
 import { reconcileRepository } from '../image-stream/apply.js';
 import { planImageStream } from '../image-stream/plan.js';
 import { applyNamespacePlan, setFinalizers } from '../namespace/apply.js';
 import { ourFinalizers, planNamespace } from '../namespace/plan.js';
-import {
-  finishRobot,
-  orgViewFor,
-  robotOf,
-  type EnsuredRobot,
-  type RobotResult,
-} from '../service-account/apply.js';
-import { defaultPermissionNeedsFix, planServiceAccount, type RobotTarget } from '../service-account/plan.js';
+import { planServiceAccount, type RobotTarget } from '../service-account/plan.js';
 import {
   addTallies,
   emptyTally,
@@ -35,6 +28,7 @@ import {
   type NamespaceWork,
   type Tally,
 } from './plan.js';
+import { orgViewFor, reconcileRobots } from './robots.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
 
@@ -94,7 +88,6 @@ const reconcileNamespace =
     );
     if (E.isLeft(viewed)) return tally;
     const view = viewed.right.view;
-    const robots = new Set(view.robots.keys());
     const targets: RobotTarget[] = [];
     for (const sa of work.serviceAccounts) {
       const saPlan = planServiceAccount(
@@ -113,49 +106,14 @@ const reconcileNamespace =
       }
       targets.push(saPlan.target);
     }
-    // Robots first, then every default permission of the namespace at once (one list, one re-read after adds),
-    // then each robot's Secret and link: each ServiceAccount still gets robot → permission → Secret → link.
-    const ensured: { readonly target: RobotTarget; readonly robot: E.Either<SyncError, EnsuredRobot> }[] = [];
-    for (const target of targets) ensured.push({ target, robot: await run(env, robotOf(target, view))() });
-    const wanted = ensured.filter(
-      (e) =>
-        E.isRight(e.robot) && defaultPermissionNeedsFix(view.prototypes, e.target.robotName, e.target.role),
-    );
-    const permissions =
-      wanted.length === 0
-        ? E.right<SyncError, readonly Change[]>([])
-        : await run(
-            env,
-            withQuay((quay) =>
-              RTE.fromTaskEither(
-                quay.ensureDefaultPermissions(
-                  plan.org,
-                  wanted.map((e) => ({ robotName: e.target.robotName, role: e.target.role })),
-                  view.prototypes,
-                ),
-              ),
-            ),
-          )();
-    for (const e of ensured) {
-      const i = wanted.indexOf(e);
-      const permission =
-        i < 0
-          ? E.right<SyncError, Change>('unchanged')
-          : pipe(
-              permissions,
-              E.map((cs) => cs[i] ?? 'unchanged'),
-            );
-      const result: E.Either<SyncError, RobotResult> = E.isLeft(e.robot)
-        ? e.robot
-        : E.isLeft(permission)
-          ? permission
-          : await run(env, finishRobot(e.target, e.robot.right, permission.right, robots, false))();
+    const robots = new Set(view.robots.keys());
+    for (const { target, result } of await reconcileRobots(env, plan.org, view, targets)()) {
       if (E.isRight(result)) robots.add(result.right.robot.name);
       tally = addTallies(
         tally,
         one(
           'serviceAccounts',
-          `ServiceAccount ${name}/${e.target.serviceAccount.metadata.name}`,
+          `ServiceAccount ${name}/${target.serviceAccount.metadata.name}`,
           pipe(
             result,
             E.map((r) => [r.changes.robot, r.changes.defaultPermission, r.changes.secret, r.changes.link]),

@@ -1,7 +1,7 @@
 // The Quay half of one managed ServiceAccount, in an order that survives a crash between any two writes: the
 // namespace's finalizer (before anything in Quay), the robot (the organization only when Quay says it is missing),
-// its default permission, its explicit grants on existing repositories (only when the robot is new), then the Secret
-// and the link (secret.ts).
+// its default permission, its explicit grants on existing repositories (when the robot is new to them), then the
+// Secret and the link (secret.ts). The resync's version, sharing one view of the organization, is resync/robots.ts.
 import * as O from 'fp-ts/lib/Option.js';
 import * as RA from 'fp-ts/lib/ReadonlyArray.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
@@ -11,79 +11,18 @@ import type { SyncError } from '../../shared/errors.js';
 import { getOptional, listDecoded } from '../../shared/kube/client.js';
 import { ImageStream, Namespace, type Secret } from '../../shared/kube/objects.js';
 import { Resources } from '../../shared/kube/resources.js';
-import type { Change, QuayClient, Robot } from '../../shared/quay/types.js';
+import type { Change, Robot } from '../../shared/quay/types.js';
 import { withQuay, type WorkEnv } from '../../shared/runtime/work.js';
 import { reconcileRepository } from '../image-stream/apply.js';
 import { provision, refusalOrMissing, setFinalizers } from '../namespace/apply.js';
-import {
-  defaultPermissionNeedsFix,
-  emptyOrgView,
-  orgViewOf,
-  type OrgView,
-  type RobotTarget,
-} from './plan.js';
+import { defaultPermissionNeedsFix, type RobotTarget } from './plan.js';
 import { ensureSecret, linkSecret, readSecret } from './secret.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
 
 const lift = <A>(te: TE.TaskEither<SyncError, A>): Effect<A> => RTE.fromTaskEither(te);
 
-/** Robots (with tokens) and default permissions: two calls; none when the organization does not exist. */
-export const readOrgView = (quay: QuayClient, org: string): TE.TaskEither<SyncError, O.Option<OrgView>> =>
-  pipe(
-    quay.listRobots(org),
-    TE.flatMap((robots) =>
-      O.isNone(robots)
-        ? TE.right(O.none)
-        : pipe(
-            quay.listDefaultPermissions(org),
-            TE.map((prototypes) => O.some(orgViewOf(robots.value, prototypes))),
-          ),
-    ),
-  );
-
-/**
- * The organization's view, creating the organization when it is missing. A namespace that still lacks our
- * finalizer is most likely new, so its organization is created straight away (a new organization has no robots and
- * no default permissions: one call instead of three); otherwise it is read first.
- */
-export const orgViewFor = (
-  namespace: Namespace,
-  org: string,
-  finalizerNeeded: boolean,
-): Effect<{ readonly view: OrgView; readonly org: Change }> =>
-  withQuay((quay) => {
-    type Viewed = { readonly view: OrgView; readonly org: Change };
-    const read = (orgChange: Change): Effect<Viewed> =>
-      pipe(
-        lift(readOrgView(quay, org)),
-        RTE.flatMap((view): Effect<Viewed> =>
-          O.isSome(view)
-            ? RTE.right({ view: view.value, org: orgChange })
-            : pipe(
-                provision(namespace, org, false),
-                RTE.flatMap((created): Effect<Viewed> =>
-                  created === 'created'
-                    ? RTE.right({ view: emptyOrgView, org: created })
-                    : pipe(
-                        lift(readOrgView(quay, org)),
-                        RTE.map((again) => ({ view: O.getOrElse(() => emptyOrgView)(again), org: created })),
-                      ),
-                ),
-              ),
-        ),
-      );
-    return finalizerNeeded
-      ? pipe(
-          provision(namespace, org, true),
-          RTE.flatMap((change): Effect<Viewed> =>
-            change === 'created' ? RTE.right({ view: emptyOrgView, org: change }) : read(change),
-          ),
-        )
-      : read('unchanged');
-  });
-
-const robotDescription = (target: RobotTarget): string =>
+export const robotDescription = (target: RobotTarget): string =>
   `quay-bridge: ServiceAccount ${target.serviceAccount.metadata.namespace}/${target.serviceAccount.metadata.name}`;
 
 /** A new robot has no rights on repositories that already exist: grant them explicitly (QBO #109). */
@@ -125,15 +64,6 @@ export interface RobotResult {
     readonly repositories: number;
   };
 }
-
-/** The robot with its token: the one the view holds, else ensured (created, or fetched if it exists). */
-export const robotOf = (target: RobotTarget, view: OrgView): Effect<EnsuredRobot> =>
-  withQuay((quay) => {
-    const known = view.robots.get(target.robotName);
-    return known !== undefined
-      ? RTE.right({ robot: known, change: 'unchanged' })
-      : lift(quay.ensureRobot(target.org, target.shortname, robotDescription(target)));
-  });
 
 /**
  * What follows the robot and its default permission: the robot's grants on the namespace's existing repositories
