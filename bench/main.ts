@@ -52,7 +52,7 @@ const quick = args.quick;
 const out = args.out ?? join(tmpdir(), 'quay-bridge-bench.json');
 const SEQUENTIAL = 20;
 const BURST = args.burst !== undefined ? Number(args.burst) : quick ? 100 : 1_000;
-/** Each burst gets at most this long to converge, so that the whole bench stays bounded (< 15 min on 2 cores). */
+/** Each burst gets at most this long, creation included, so that the whole bench stays bounded (< 15 min on 2 cores). */
 const BURST_CAP_MS = quick ? 120_000 : 240_000;
 const STEPS: readonly StepName[] = ['namespace', 'service-account', 'image-stream', 'resync', 'build'];
 
@@ -236,8 +236,8 @@ try {
       const label = rateLimit > 0 ? ', Quay answering 429 to 10% of calls' : '';
       rows.push({
         metric: `${BURST} namespaces created at once${label}: time until all converged`,
-        quayBridge: `${fmt(r.ms / 1000, 's', 1)} (${r.converged}/${BURST} converged)`,
-        target: `all converge (bench cap ${BURST_CAP_MS / 1000} s)`,
+        quayBridge: `${fmt(r.ms / 1000, 's', 1)} (${r.converged}/${BURST} converged${r.created < BURST ? `, ${r.created} created in time` : ''})`,
+        target: `all created and converged (bench cap ${BURST_CAP_MS / 1000} s from the first creation)`,
         verdict: r.converged === BURST ? 'met' : `missed by ${BURST - r.converged} namespaces at the cap`,
         qbo: qboNa,
       });
