@@ -4,6 +4,12 @@
 import type { HttpAnswer, InvocationContext } from '../shared/runtime/handler.js';
 import { answerInvalidCloudEventsWith400 } from './runtime-patches.js';
 
+/**
+ * The largest request a step reads (FUNC_BODY_LIMIT in each step's Knative Service, read by faas-js-runtime): above
+ * the 3 MiB the API server takes for one request, so the event of any object it holds fits, with its envelope.
+ */
+export const BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+
 type Handler = (context: InvocationContext, event?: unknown) => Promise<HttpAnswer>;
 
 const steps = {

@@ -7,9 +7,10 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { expect } from 'chai';
-import type { StepName } from '../../../functions/index.js';
+import { BODY_LIMIT_BYTES, type StepName } from '../../../functions/index.js';
 import { startWebhook, type Webhook } from '../../../functions/build-webhook/main.js';
 import { issueCertificate } from '../../harness/index.js';
+import { answerToDeclaredLength } from '../../support/declared-length.js';
 import { seeded, seedFromEnv, type Seeded } from '../../support/seeded.js';
 import { startStepProcesses, type StepProcesses } from '../../support/step-processes.js';
 import { ledgerLogger, startWorld, type World } from '../../support/world.js';
@@ -53,6 +54,8 @@ interface Request {
   readonly what: string;
   readonly headers: Record<string, string>;
   readonly body: string | Buffer;
+  /** Sent as Content-Length with no body: a body over the limit is refused by its declared length. */
+  readonly declaredLength?: number;
 }
 
 const binary = (attrs: Record<string, string>, body: string | Buffer, what: string): Request => ({
@@ -128,12 +131,11 @@ const brokenEvent = (r: Seeded, step: StepName, n: number): Request => {
       const type = r.pick(['dev.knative.apiserver.resource.patch', 'com.example.other', '']);
       return binary({ ...attrs, type }, JSON.stringify(object), `the unknown type ${JSON.stringify(type)}`);
     }
-    case 6: // a body over faas-js-runtime's limit
-      return binary(
-        attrs,
-        JSON.stringify({ ...object, padding: 'p'.repeat(2 * 1024 * 1024) }),
-        'a huge body',
-      );
+    case 6: // a body over the step's limit (its Knative Service's FUNC_BODY_LIMIT), refused by its declared length
+      return {
+        ...binary(attrs, '', 'a body over the limit'),
+        declaredLength: BODY_LIMIT_BYTES + 1 + r.int(4 * 1024 * 1024),
+      };
     case 7: {
       // a missing extension (a Namespace event legitimately has an empty namespace: not a fault there)
       const dropped = r.pick(
@@ -192,6 +194,8 @@ const brokenReview = (r: Seeded, n: number): string => {
 };
 
 const post = async (url: string, req: Request): Promise<number> => {
+  if (req.declaredLength !== undefined)
+    return (await answerToDeclaredLength(url, req.headers, req.declaredLength)).status;
   const res = await fetch(url, { method: 'POST', headers: req.headers, body: req.body });
   await res.text();
   return res.status;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { expect } from 'chai';
 import { parse } from 'yaml';
+import { BODY_LIMIT_BYTES } from '../../../functions/index.js';
 import { readEventPath, renderInstall } from '../../event-path/manifests.js';
 import { repoRoot } from '../../harness/index.js';
 
@@ -76,7 +77,10 @@ describe('func.yaml', () => {
     for (const k of services) {
       expect(k.command, k.name).to.deep.equal(['/cnb/lifecycle/launcher']);
       expect(k.args, k.name).to.deep.equal(web);
+      // The limit the tests' step processes run with (test/support/step-server.ts), above the API server's 3 MiB.
+      expect(k.env.FUNC_BODY_LIMIT, `${k.name} FUNC_BODY_LIMIT`).to.equal(String(BODY_LIMIT_BYTES));
     }
+    expect(BODY_LIMIT_BYTES).to.be.greaterThan(3 * 1024 * 1024);
   });
 
   it('keeps sources and build inputs in the build context, and tests, bench and manifests out (.funcignore)', () => {

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { bundleFunctions } from '../../../functions/bundle.js';
+import { BODY_LIMIT_BYTES } from '../../../functions/index.js';
 import { freePort, repoRoot } from '../../harness/index.js';
+import { answerToDeclaredLength } from '../../support/declared-length.js';
 import { waitReady } from '../../support/step-processes.js';
 
 /** The Procfile's `web` process with `dist/` taken from `dist`. */
@@ -59,6 +61,8 @@ describe("the image's step entry (npm run build's bundle under faas-js-runtime's
         QUAY_BRIDGE_STEP: 'namespace',
         FUNC_PORT: String(port),
         FUNC_LOG_LEVEL: 'warn',
+        // As its Knative Service sets it (func-yaml.test.ts holds every step's to this value).
+        FUNC_BODY_LIMIT: String(BODY_LIMIT_BYTES),
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -96,5 +100,27 @@ describe("the image's step entry (npm run build's bundle under faas-js-runtime's
       JSON.stringify(ns),
     );
     expect(a.status, a.body).to.equal(503);
+  });
+
+  const namespaceEvent = (ns: object) =>
+    [
+      { ...binary, 'ce-kind': 'Namespace', 'ce-name': 'team-a', 'ce-namespace': '', 'ce-apiversion': 'v1' },
+      JSON.stringify(ns),
+    ] as const;
+
+  it('reads the event of an object as large as the API server takes (3 MiB): runs the step, not a 413', async () => {
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    const [headers, body] = namespaceEvent({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'team-a', annotations: { big } },
+    });
+    const a = await post(url, headers, body);
+    expect(a.status, a.body).to.equal(503);
+  });
+
+  it('refuses a body over its limit with 413, by the declared length, before reading it', async () => {
+    const a = await answerToDeclaredLength(url, namespaceEvent({})[0], BODY_LIMIT_BYTES + 1);
+    expect(a.status, a.body).to.equal(413);
   });
 });
