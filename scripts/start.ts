@@ -8,6 +8,10 @@
 // Quay emulator, Knative's real ApiServerSource adapter, the broker stand-in, every step and the webhook as their
 // own processes), applies a sample QuayIntegration, prints where everything listens and a command to try, then shows
 // each event handled as it happens. Ctrl-C stops everything.
+//
+// package.json runs it as `node --import tsx`, not under tsx's CLI: that CLI relays Ctrl-C to its child and
+// SIGKILLs it when the child has not acknowledged within 30 ms, as a busy start-up or stop can fail to, cutting the
+// orderly stop short.
 import { openSync, readdirSync, readSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
