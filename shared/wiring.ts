@@ -4,6 +4,8 @@
 //   QUAY_BRIDGE_SETTINGS_TTL_SECONDS    how long the QuayIntegration and its token are reused, default 10
 //   QUAY_BRIDGE_RESYNC_CONCURRENCY      namespaces the resync reconciles at once, default 4
 //   QUAY_BRIDGE_QUAY_TIMEOUT_SECONDS    per Quay request attempt, default the client's (10)
+//   QUAY_BRIDGE_MAX_IN_FLIGHT           events a step process works on at once, the others wait (runtime/gate.ts);
+//                                       default 16
 // Heavy modules (got, the Quay client) are imported here, lazily, so that loading a step stays light; client-node is
 // not loaded at all unless the kubeconfig needs it (kube/access.ts).
 import type { KubeAccess } from './kube/access.js';
@@ -21,6 +23,10 @@ const positive = (env: Env, name: string, fallback: number): number => {
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, not "${raw}"`);
   return n;
 };
+
+/** QUAY_BRIDGE_MAX_IN_FLIGHT, at least 1. */
+export const maxInFlight = (env: Env = process.env): number =>
+  Math.max(1, Math.floor(positive(env, 'QUAY_BRIDGE_MAX_IN_FLIGHT', 16)));
 
 /** What tests (and the bench) may replace: the cluster to talk to, and where the log lines go. */
 export interface WiringOverrides {

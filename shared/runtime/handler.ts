@@ -12,6 +12,7 @@ import { answerOf, answerOfError, type Answer, type Outcome } from '../answer.js
 import { describeError, type SyncError } from '../errors.js';
 import type { LogEnv } from '../log.js';
 import { withCallCounts } from './calls.js';
+import { createGate, type Gate } from './gate.js';
 
 /** What a step did, finishing the sentence "<kind> <namespace>/<name> was …". */
 export interface StepResult {
@@ -65,8 +66,15 @@ const eventFields = (ce: unknown): Record<string, unknown> => ({
   name: str(ce, 'name'),
 });
 
+/** No bound: every event is worked on as it comes (unit tests that do not care). */
+const UNBOUNDED = Number.MAX_SAFE_INTEGER;
+
 export const makeHandler =
-  <Env extends LogEnv>(step: Step<Env>, environment: () => Promise<Env>) =>
+  <Env extends LogEnv>(
+    step: Step<Env>,
+    environment: () => Promise<Env>,
+    gate: Gate = createGate(UNBOUNDED),
+  ) =>
   async (context: InvocationContext, _event?: unknown): Promise<HttpAnswer> => {
     const started = performance.now();
     const ce = context.cloudevent;
@@ -75,14 +83,18 @@ export const makeHandler =
     let result: StepResult | undefined;
     let error: SyncError | undefined;
     let bug: unknown;
-    const { calls } = await withCallCounts(async () => {
-      try {
-        const outcome = await step.run(ce)(env)();
-        if (E.isRight(outcome)) result = outcome.right;
-        else error = outcome.left;
-      } catch (e) {
-        bug = e;
-      }
+    let queuedMs = 0;
+    const { calls } = await gate.run(() => {
+      queuedMs = performance.now() - started;
+      return withCallCounts(async () => {
+        try {
+          const outcome = await step.run(ce)(env)();
+          if (E.isRight(outcome)) result = outcome.right;
+          else error = outcome.left;
+        } catch (e) {
+          bug = e;
+        }
+      });
     });
     if (bug !== undefined)
       answer = { status: 500, outcome: 'failed', message: 'internal error (see the log)' };
@@ -107,6 +119,7 @@ export const makeHandler =
                   : 'a non-Error was thrown',
           }),
       durationMs: Math.round(performance.now() - started),
+      ...(queuedMs >= 1 ? { queuedMs: Math.round(queuedMs) } : {}),
       quayCalls: calls.quay,
       kubeCalls: calls.kube,
     };
