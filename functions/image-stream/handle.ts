@@ -8,7 +8,7 @@ import { ImageStream, Namespace } from '../../shared/kube/objects.js';
 import { Resources } from '../../shared/kube/resources.js';
 import type { StepEnv } from '../../shared/runtime/env.js';
 import type { Step } from '../../shared/runtime/handler.js';
-import { reRead } from '../../shared/runtime/observe.js';
+import { readSinceCreation, reRead } from '../../shared/runtime/observe.js';
 import { applyImageStreamPlan } from './apply.js';
 import { planImageStream } from './plan.js';
 
@@ -26,7 +26,12 @@ export const imageStreamStep: Step<StepEnv> = {
           ? RTE.left(badEvent('an ImageStream event without a namespace'))
           : RTE.right({ event, namespace: event.namespace }),
       ),
-      RTE.bind('configured', () => (env: StepEnv) => env.settings.configured()),
+      RTE.bind(
+        'configured',
+        ({ event }) =>
+          (env: StepEnv) =>
+            env.settings.configured(readSinceCreation(event.object)),
+      ),
       RTE.bind('current', ({ event, namespace }) =>
         reRead(ImageStream, { type: Resources.ImageStream, namespace, name: event.name }),
       ),

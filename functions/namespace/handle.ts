@@ -7,7 +7,7 @@ import { Namespace } from '../../shared/kube/objects.js';
 import { Resources } from '../../shared/kube/resources.js';
 import type { StepEnv } from '../../shared/runtime/env.js';
 import type { Step } from '../../shared/runtime/handler.js';
-import { loadSettings, reRead, workEnv } from '../../shared/runtime/observe.js';
+import { loadSettings, readSinceCreation, reRead, workEnv } from '../../shared/runtime/observe.js';
 import { applyNamespacePlan } from './apply.js';
 import { planNamespace } from './plan.js';
 
@@ -19,7 +19,7 @@ export const namespaceStep: Step<StepEnv> = {
     pipe(
       RTE.fromEither(decodeNamespaceEvent(ce)),
       RTE.bindTo('event'),
-      RTE.bind('settings', () => loadSettings()),
+      RTE.bind('settings', ({ event }) => loadSettings(readSinceCreation(event.object))),
       RTE.bind('current', ({ event }) => reRead(Namespace, { type: Resources.Namespace, name: event.name })),
       RTE.flatMap(({ event, settings, current }) => (env: StepEnv) => {
         const plan = planNamespace(

@@ -11,7 +11,7 @@ import { KubeObject, Namespace, ServiceAccount } from '../../shared/kube/objects
 import { Resources } from '../../shared/kube/resources.js';
 import type { StepEnv } from '../../shared/runtime/env.js';
 import type { Step, StepResult } from '../../shared/runtime/handler.js';
-import { reRead } from '../../shared/runtime/observe.js';
+import { readSinceCreation, reRead } from '../../shared/runtime/observe.js';
 import { strongest } from '../../shared/runtime/work.js';
 import { reconcileServiceAccount } from './apply.js';
 import { planServiceAccount, serviceAccountOfSecret } from './plan.js';
@@ -31,7 +31,12 @@ export const serviceAccountStep: Step<StepEnv> = {
           ? RTE.left(badEvent(`a ${event.kind} event without a namespace`))
           : RTE.right({ event, namespace: event.namespace }),
       ),
-      RTE.bind('configured', () => (env: StepEnv) => env.settings.configured()),
+      RTE.bind(
+        'configured',
+        ({ event }) =>
+          (env: StepEnv) =>
+            env.settings.configured(readSinceCreation(event.object)),
+      ),
       RTE.flatMap(
         ({ event, namespace, configured }): RTE.ReaderTaskEither<StepEnv, SyncError, StepResult> => {
           const name =

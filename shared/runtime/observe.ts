@@ -9,15 +9,34 @@ import type * as t from 'io-ts';
 import type { NotConfigured, SyncError } from '../errors.js';
 import { getOptional } from '../kube/client.js';
 import type { ObjectRef } from '../kube/resources.js';
-import type { Configured } from '../settings/load.js';
+import type { Configured, ReportOptions } from '../settings/load.js';
 import type { StepEnv } from './env.js';
 import type { WorkEnv } from './work.js';
 
+/** creationTimestamp has whole seconds; one more for the clocks of this process and the API server to differ. */
+const CREATION_SLACK_MS = 2_000;
+
+/**
+ * The settings an event about `object` may use: read after it was created (ReportOptions.readSince), so that a
+ * QuayIntegration change made just before it (an allow list widened, then the namespace created) is in them. No
+ * object (a Reference-mode event) or no creation time: the cached settings will do.
+ */
+export const readSinceCreation = (object: O.Option<unknown>): ReportOptions => {
+  const meta = O.isSome(object)
+    ? (object.value as { metadata?: { creationTimestamp?: unknown } }).metadata
+    : undefined;
+  const stamp = meta?.creationTimestamp;
+  const created = typeof stamp === 'string' ? Date.parse(stamp) : NaN;
+  return Number.isNaN(created) ? {} : { readSince: created + CREATION_SLACK_MS };
+};
+
 export const loadSettings =
-  (fresh = false): RTE.ReaderTaskEither<StepEnv, SyncError, E.Either<NotConfigured, Configured>> =>
+  (
+    options: ReportOptions = {},
+  ): RTE.ReaderTaskEither<StepEnv, SyncError, E.Either<NotConfigured, Configured>> =>
   (env) =>
     pipe(
-      env.settings.configured({ fresh }),
+      env.settings.configured(options),
       TE.map((c) => E.right<NotConfigured, Configured>(c)),
       TE.orElse((e) => (e._tag === 'NotConfigured' ? TE.right(E.left(e)) : TE.left(e))),
     );

@@ -67,11 +67,23 @@ export interface SettingsSourceOptions {
   readonly now?: () => number;
 }
 
+export interface ReportOptions {
+  /** Bypass the cache (the resync after a QuayIntegration change). */
+  readonly fresh?: boolean;
+  /**
+   * Use a cached report only if it was read at or after this time (epoch ms): settings read before an object
+   * existed may predate a QuayIntegration change made just before it was created (an allow list widened, then the
+   * namespace made), which the resync that the change started could not see (readSinceCreation in
+   * runtime/observe.ts). Objects older than the cached report need no new read: the change's resync saw them.
+   */
+  readonly readSince?: number;
+}
+
 export interface SettingsSource {
-  /** The report, from cache if fresh enough; `fresh` bypasses the cache (the resync after a QuayIntegration change). */
-  readonly report: (options?: { readonly fresh?: boolean }) => TE.TaskEither<KubeError, SettingsReport>;
+  /** The report, from cache if fresh enough (options: ReportOptions). */
+  readonly report: (options?: ReportOptions) => TE.TaskEither<KubeError, SettingsReport>;
   /** The settings, or why there are none, as the steps want them. */
-  readonly configured: (options?: { readonly fresh?: boolean }) => TE.TaskEither<SyncError, Configured>;
+  readonly configured: (options?: ReportOptions) => TE.TaskEither<SyncError, Configured>;
   /**
    * Reads the settings ahead of the first event (at process start, while the runtime sets up its server), so that
    * the first event of a cold start finds them, the token checked and a connection open. Only when reports are
@@ -318,7 +330,13 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
 
   const reportNow: SettingsSource['report'] = (opts = {}) => {
     const at = now();
-    if (opts.fresh !== true && cached !== undefined && at - cached.at < ttl) return TE.right(cached.report);
+    if (
+      opts.fresh !== true &&
+      cached !== undefined &&
+      at - cached.at < ttl &&
+      cached.at >= (opts.readSince ?? -Infinity)
+    )
+      return TE.right(cached.report);
     // A transient Quay failure is not worth remembering.
     return readAndKeep((r) => r.state._tag !== 'QuayUnreachable');
   };

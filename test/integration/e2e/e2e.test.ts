@@ -270,6 +270,20 @@ describe('quay-bridge end to end (real API server, real receive adapter, steps u
     // A fresh namespace, provisioned, then its builder Secret removed: the deletion of a Secret is no event for the
     // bridge (it does not watch Secrets); the PingSource's resync finds and repairs it.
     const again = `${team}-r`;
+    // Events that make the namespace and ServiceAccount steps read (and cache) the settings just before the allow
+    // list changes (out of scope, but deciding that reads them): the new namespace's events must not be decided by
+    // that older copy (readSinceCreation).
+    for (const path of ['/api/v1/namespaces/default', '/api/v1/namespaces/default/serviceaccounts/default'])
+      await ok(
+        `touch ${path}`,
+        rest.request(
+          'PATCH',
+          path,
+          { metadata: { labels: { touched: 'yes' } } },
+          'application/merge-patch+json',
+        ),
+      );
+    await stack!.broker.idle();
     await ok(
       'allow the second namespace',
       rest.request(
@@ -279,6 +293,8 @@ describe('quay-bridge end to end (real API server, real receive adapter, steps u
         'application/merge-patch+json',
       ),
     );
+    // The resync that this change starts is over before the namespace exists: only its own events can provision it.
+    await stack!.broker.idle();
     await ok(
       'create the namespace',
       rest.request('POST', '/api/v1/namespaces', { metadata: { name: again } }),

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
+import * as O from 'fp-ts/lib/Option.js';
 import { Resources } from '../../../shared/kube/resources.js';
+import { readSinceCreation } from '../../../shared/runtime/observe.js';
 import { conditionsFor, conditionsPatch, type Condition } from '../../../shared/settings/conditions.js';
 import { createSettingsSource, type QuayClientParams } from '../../../shared/settings/load.js';
 import { fakeKube } from './fakes/kube.js';
@@ -113,6 +115,33 @@ describe('settings loading', () => {
     s.tick(10_001);
     await s.source.configured()();
     expect(s.kube.calls.filter((c) => c.startsWith('list QuayIntegration'))).to.have.length(3);
+  });
+
+  it('reads afresh for an object created after the cached report was read, and not for older ones', async () => {
+    const s = setup({}, { token: 'T1' }, 10_000);
+    const lists = () => s.kube.calls.filter((c) => c.startsWith('list QuayIntegration')).length;
+    s.tick(1_000);
+    await s.source.configured()(); // read at 1 000
+    await s.source.configured({ readSince: 1_000 })(); // an object older than the report: cached
+    expect(lists()).to.equal(1);
+    s.tick(500);
+    // created after the report was read: the QuayIntegration may have changed in between
+    await s.source.configured({ readSince: 1_200 })();
+    expect(lists()).to.equal(2);
+    await s.source.configured({ readSince: 1_200 })(); // read at 1 500 now: cached
+    expect(lists()).to.equal(2);
+    expect(s.quay.calls.filter((c) => c.startsWith('currentUser'))).to.have.length(1); // the token is checked once
+  });
+
+  it('readSinceCreation: settings read 2 s after the creation time (whole seconds, clocks apart)', () => {
+    expect(
+      readSinceCreation(O.some({ metadata: { creationTimestamp: '2026-12-01T10:00:00Z' } })),
+    ).to.deep.equal({
+      readSince: Date.parse('2026-12-01T10:00:02Z'),
+    });
+    expect(readSinceCreation(O.none)).to.deep.equal({});
+    expect(readSinceCreation(O.some({ metadata: {} }))).to.deep.equal({});
+    expect(readSinceCreation(O.some({ metadata: { creationTimestamp: 'yesterday' } }))).to.deep.equal({});
   });
 
   it('passes a transient Quay failure through (retried), and does not cache it', async () => {
