@@ -250,6 +250,8 @@ try {
       });
     }
     await dispatcher.stop();
+    // The steps would still be working off the last burst's queued events, on the same two cores as the webhook.
+    await procs.stop();
 
     // Webhook admission latency (the webhook engineer's bench).
     const wh = await benchWebhook({ seconds: quick ? 3 : 5 });
