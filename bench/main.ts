@@ -208,7 +208,7 @@ try {
     });
     rows.push({
       metric:
-        'QBO Quay calls per namespace reconcile, every event and every resync (MODEL from qbo-compat.md §8.2, not measured)',
+        'QBO Quay calls per namespace reconcile, every event and every resync (MODEL from docs/qbo-compatibility.md#improvements, not measured)',
       quayBridge: '—',
       target: '—',
       verdict: '—',

@@ -1,7 +1,7 @@
 // faas-js-runtime validates each incoming CloudEvent with its own copy of the cloudevents SDK, in a fastify hook
 // that passes the SDK's ValidationError on with no status, which fastify answers with 500, and a broker retries a
 // 500. An event the SDK refuses (empty type, a structured body that is not an object, …) is poison, so it must be
-// a 4xx (design.md §2: dead-lettered, never retried). fastify takes the status from `error.statusCode`, and the
+// a 4xx (docs/design.md#event-delivery: dead-lettered, never retried). fastify takes the status from `error.statusCode`, and the
 // runtime offers no hook of its own, so the SDK that the runtime itself resolves gets one on its ValidationError.
 //
 // That only works on the runtime's own copy: the one in node_modules that the CLI (or step-server.ts) loaded. A

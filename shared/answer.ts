@@ -1,4 +1,4 @@
-// The one place where a step's result becomes the HTTP answer the Knative broker acts on (../shared/design.md §2):
+// The one place where a step's result becomes the HTTP answer the Knative broker acts on (docs/design.md#event-delivery):
 // a 2xx with an empty body is "done"; 5xx, 404, 408, 409 and 429 are retried with back-off; any other 4xx goes
 // straight to the dead-letter sink. So 4xx is kept for input that can never succeed, and everything the world can
 // fix (Quay or the API server down, a conflict, a rate limit) is a 5xx or 429. The resync step is the backstop for
@@ -31,7 +31,7 @@ export const answerOfError = (e: SyncError): Answer => {
       return { status: 422, outcome: 'rejected', message };
     // Nothing to do until the QuayIntegration is fixed; its status conditions say why, and its next change
     // triggers a resync that reconciles everything. Retrying (or dead-lettering every event of the cluster) would
-    // only add noise: this is QBO's 5-second hot loop (B2) turned into one log line per event.
+    // only add noise: this is QBO's 5-second hot loop (docs/qbo-compatibility.md#b2) turned into one log line per event.
     case 'NotConfigured':
       return { status: DONE, outcome: 'ignored', message };
     case 'QuayRateLimited':

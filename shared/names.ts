@@ -1,5 +1,5 @@
 // Every name quay-bridge derives, in one place, so that they match the Go Quay Bridge Operator exactly
-// (../shared/qbo-compat.md §9) except where QBO is wrong (B3: the Secret suffix is lowercased here).
+// (docs/qbo-compatibility.md#identical) except where QBO is wrong (docs/qbo-compatibility.md#b3: the Secret suffix is lowercased here).
 import * as E from 'fp-ts/lib/Either.js';
 
 export type RobotRole = 'read' | 'write' | 'admin';
@@ -79,7 +79,7 @@ export const robotShortname = (serviceAccount: string): string => serviceAccount
 export const robotName = (org: string, serviceAccount: string): string =>
   `${org}+${robotShortname(serviceAccount)}`;
 
-/** `<sa>-quay-<lowercased clusterID>` (QBO does not lowercase: bug B3). */
+/** `<sa>-quay-<lowercased clusterID>` (QBO does not lowercase: docs/qbo-compatibility.md#b3). */
 export const robotSecretName = (serviceAccount: string, clusterID: string): string =>
   `${serviceAccount}-quay-${clusterID.toLowerCase()}`;
 

@@ -1,5 +1,5 @@
 // The webhook's decision for one AdmissionRequest, as a pure function of the request and the settings the process
-// holds (../shared/qbo-compat.md §4 for QBO's behaviour, §8.2 for what we do better). Whether the builder robot's
+// holds (docs/qbo-compatibility.md#webhook for QBO's behaviour, docs/qbo-compatibility.md#improvements for what we do better). Whether the builder robot's
 // Secret exists is the one fact read elsewhere: a Build to redirect comes back as `Redirect`, and `decide` finishes
 // it once that fact is known.
 import * as E from 'fp-ts/lib/Either.js';
@@ -24,7 +24,7 @@ import {
 } from '../build/build.js';
 import type { AdmissionRequest, Decision } from './admission-review.js';
 
-/** QBO's exact text (../shared/qbo-compat.md §9); scripts may match on it, so it starts every such denial. */
+/** QBO's exact text (docs/qbo-compatibility.md#identical); scripts may match on it, so it starts every such denial. */
 export const NOT_PROVISIONED = 'The builder service account has not been provisioned with secrets yet';
 
 export interface NamespaceLists {
@@ -179,7 +179,7 @@ const planWithSettings = (namespace: string, build: Build, s: Settings): Plan =>
   );
 };
 
-/** QBO's patch order, plus the pushSecret (§8.2) and an annotations map when the Build has none (B6). */
+/** QBO's patch order, plus the pushSecret (docs/qbo-compatibility.md#improvements) and an annotations map when the Build has none (docs/qbo-compatibility.md#b6). */
 const redirectOps = (
   build: Build,
   to: NonNullable<ReturnType<typeof outputOf>>,

@@ -1,6 +1,6 @@
 // The webhook's two listeners: plain HTTP on the Knative port for health (what the queue-proxy and the kubelet
 // probe), and HTTPS on a second port for admissions, reached by the API server through a plain ClusterIP Service
-// (a Knative Service's own Service is an ExternalName the API server cannot call: ../shared/design.md §3).
+// (a Knative Service's own Service is an ExternalName the API server cannot call: docs/design.md#packaging).
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';

@@ -81,7 +81,7 @@ export interface ImageStreamTagName {
 }
 
 /**
- * `<imagestream>[:<tag>]`; the tag defaults to `latest` as OpenShift's does (QBO panicked without one: B6).
+ * `<imagestream>[:<tag>]`; the tag defaults to `latest` as OpenShift's does (QBO panicked without one: docs/qbo-compatibility.md#b6).
  * Anything else (empty parts, a second `:`, a digest) is refused with the reason.
  */
 export const parseImageStreamTag = (name: string): E.Either<string, ImageStreamTagName> => {

@@ -1,7 +1,7 @@
 // What to do about one Build, as a pure function of its current state: import the image it pushed to Quay into
 // the destination ImageStream tag, by digest, once — or nothing. (With scheduledImageStreamImport the import is of
 // the pushed tag, as QBO's was: a scheduled import of a digest would re-import the same image forever.) QBO imported on every event of every annotated
-// Build, historical, failed and unfinished ones included (B5; ../shared/qbo-compat.md §2.7).
+// Build, historical, failed and unfinished ones included (docs/qbo-compatibility.md#b5; docs/qbo-compatibility.md#build-import).
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { badEvent, type SyncError } from '../../shared/errors.js';

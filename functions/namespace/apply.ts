@@ -59,7 +59,7 @@ export const provision = (ns: Namespace, org: string, finalizerNeeded: boolean):
 
 /**
  * Quay answers 403 for a call about an organization that does not exist, as for one the token may not touch
- * (../shared/quay-api.md §4.1, §4.3). So a 403 met while working in `org` is a refusal only when the organization
+ * (docs/quay-api.md#organizations, docs/quay-api.md#robots). So a 403 met while working in `org` is a refusal only when the organization
  * is there (one GET, on this path only); when it is not, it went meanwhile (its namespace is being deleted) or is
  * yet to come: a 404, which the broker retries, and whose retry re-reads the world.
  */

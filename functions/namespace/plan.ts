@@ -1,5 +1,5 @@
 // What to do about one Namespace, decided purely from its current state (re-read, never the event's copy), the
-// event's action, and the settings. QBO's order of checks is what made namespaces hang in Terminating (B4, B11):
+// event's action, and the settings. QBO's order of checks is what made namespaces hang in Terminating (docs/qbo-compatibility.md#b4, docs/qbo-compatibility.md#b11):
 // here deletion and leaving scope are decided before anything that needs Quay, and a namespace always gets its
 // finalizer back.
 import * as E from 'fp-ts/lib/Either.js';
@@ -85,7 +85,7 @@ export const planNamespace = (
   if (ns.metadata.deletionTimestamp !== undefined) {
     if (ours.length === 0)
       return { _tag: 'Ignore', reason: `namespace ${name} is terminating without our finalizer` };
-    // B4: without settings there is no way to reach Quay; holding the namespace in Terminating would not help.
+    // docs/qbo-compatibility.md#b4: without settings there is no way to reach Quay; holding the namespace in Terminating would not help.
     if (E.isLeft(settings))
       return {
         _tag: 'Release',
@@ -106,7 +106,7 @@ export const planNamespace = (
   const scope = scopeOf(name, settings.right);
   switch (scope._tag) {
     case 'Out':
-      // B11: QBO left the finalizer on a namespace that left the allow list; its organization stays.
+      // docs/qbo-compatibility.md#b11: QBO left the finalizer on a namespace that left the allow list; its organization stays.
       return ours.length > 0
         ? { _tag: 'Release', namespace: ns, reason: scope.reason }
         : { _tag: 'Ignore', reason: scope.reason };

@@ -1,6 +1,6 @@
 // The resync's effects: every namespace reconciled with the same plans and effects as the per-event steps (a
 // namespace's organization view is read once, in two calls, and shared by its ServiceAccounts: robots.ts), then the
-// orphan sweep. One object's failure is counted and reported, never stops the others (QBO's B12).
+// orphan sweep. One object's failure is counted and reported, never stops the others (docs/qbo-compatibility.md#b12).
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
@@ -215,7 +215,7 @@ export const reconcileAll =
 
 /**
  * No QuayIntegration at all (deleted: an uninstall, or a re-creation under way): nothing can be deleted in Quay,
- * and no namespace may hang in Terminating on our finalizer, so every finalizer of ours is released (B4).
+ * and no namespace may hang in Terminating on our finalizer, so every finalizer of ours is released (docs/qbo-compatibility.md#b4).
  * Organizations are left; a QuayIntegration created later sweeps those whose namespace is gone.
  */
 export const releaseAll: RTE.ReaderTaskEither<WorkEnv, SyncError, Tally> = (env) =>

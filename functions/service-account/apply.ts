@@ -135,7 +135,7 @@ const stillProvisioned = (namespace: Namespace): Effect<undefined> =>
   );
 
 /**
- * `op`; when Quay answers 403, which it does for a robot of an organization that does not exist (§4.3: this event
+ * `op`; when Quay answers 403, which it does for a robot of an organization that does not exist (docs/quay-api.md#robots: this event
  * came before the namespace's), the organization is made with the namespace step's own code (unless the namespace
  * is going meanwhile) and `op` tried once more. A 403 again is a real refusal. An organization a robot call
  * succeeded in is not asked for at all.

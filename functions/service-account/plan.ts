@@ -1,5 +1,5 @@
 // What a managed ServiceAccount needs, decided purely: is it in scope (plan the scope), does its robot exist, is
-// there exactly one default permission with the right role (B9), is its Secret what it should be, is it linked.
+// there exactly one default permission with the right role (docs/qbo-compatibility.md#b9), is its Secret what it should be, is it linked.
 import * as O from 'fp-ts/lib/Option.js';
 import type { Namespace, Secret, ServiceAccount } from '../../shared/kube/objects.js';
 import {
@@ -106,7 +106,7 @@ export const orgViewOf = (robots: readonly Robot[], prototypes: readonly Prototy
   prototypes,
 });
 
-/** True unless there is exactly one organization-wide default permission for the robot, with the role (B9). */
+/** True unless there is exactly one organization-wide default permission for the robot, with the role (docs/qbo-compatibility.md#b9). */
 export const defaultPermissionNeedsFix = (
   prototypes: readonly Prototype[],
   robot: string,
@@ -176,7 +176,7 @@ const storedConfig = (secret: Secret): unknown => {
 
 export type SecretPlan =
   | { readonly _tag: 'Unchanged' }
-  /** Server-side apply: creates it, or restores our fields, keeping everyone else's labels and annotations (B10). */
+  /** Server-side apply: creates it, or restores our fields, keeping everyone else's labels and annotations (docs/qbo-compatibility.md#b10). */
   | { readonly _tag: 'Apply'; readonly why: string }
   /** The type of a Secret cannot change: delete it (with a uid precondition), then apply. */
   | { readonly _tag: 'Replace'; readonly uid: string; readonly why: string };

@@ -1,4 +1,4 @@
-// The Kubernetes half of a robot: its Secret (server-side apply, B10; a Secret of another type is replaced) and the
+// The Kubernetes half of a robot: its Secret (server-side apply, docs/qbo-compatibility.md#b10; a Secret of another type is replaced) and the
 // link from its ServiceAccount (a resourceVersion-locked merge patch that keeps everyone else's entries).
 import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
@@ -29,7 +29,7 @@ export const readSecret = (target: RobotTarget): Effect<O.Option<Secret>> =>
   );
 
 /**
- * The Secret with the robot's credentials, written by server-side apply (B10); `existing`: the Secret as read at the
+ * The Secret with the robot's credentials, written by server-side apply (docs/qbo-compatibility.md#b10); `existing`: the Secret as read at the
  * start of this reconcile, if it was (else it is read here).
  */
 export const ensureSecret = (

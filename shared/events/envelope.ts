@@ -1,4 +1,4 @@
-// The CloudEvents that Knative's ApiServerSource emits (../shared/design.md §2), decoded from whatever
+// The CloudEvents that Knative's ApiServerSource emits (docs/design.md#event-delivery), decoded from whatever
 // faas-js-runtime hands a function (a `CloudEvent` of the cloudevents SDK, from binary or structured mode):
 //   type       dev.knative.apiserver.resource.{add,update,delete}  (mode: Resource; data = the whole object)
 //              dev.knative.apiserver.ref.{add,update,delete}       (mode: Reference; data = an ObjectReference)

@@ -1,5 +1,5 @@
 // One io-ts codec per Quay response body the client reads, shaped on the recorded answers of a real Quay
-// (../shared/quay-reference/golden-exchanges.json). They are not exact: Quay adds fields with feature flags and
+// (test/fixtures/quay/golden-exchanges.json). They are not exact: Quay adds fields with feature flags and
 // versions (avatars, quotas, immutable, …), and a field we do not read must never make a response fail.
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -28,7 +28,7 @@ const Description = t.union([t.string, t.null]);
 export const RobotView = t.type({ name: t.string, description: Description, token: t.string });
 export type RobotView = t.TypeOf<typeof RobotView>;
 
-/** GET …/robots: the token is left out for callers who are members but not admins of the organization (§2). */
+/** GET …/robots: the token is left out for callers who are members but not admins of the organization (docs/quay-api.md#scopes). */
 export const RobotList = t.type({
   robots: t.readonlyArray(
     t.intersection([t.type({ name: t.string, description: Description }), t.partial({ token: t.string })]),
@@ -72,7 +72,7 @@ export type UserPermissionView = t.TypeOf<typeof UserPermissionView>;
 export const UserPermissions = t.type({ permissions: t.record(t.string, UserPermissionView) });
 export type UserPermissions = t.TypeOf<typeof UserPermissions>;
 
-/** GET …/tag/?page=N: page numbers plus has_additional, no token (§4.8). */
+/** GET …/tag/?page=N: page numbers plus has_additional, no token (docs/quay-api.md#tags). */
 export const TagList = t.type({
   tags: t.readonlyArray(t.type({ name: t.string, manifest_digest: t.string })),
   page: t.number,

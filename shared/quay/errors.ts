@@ -1,5 +1,5 @@
 // Reading Quay's error answers into the tagged QuayError. Quay has five error body shapes
-// (../shared/quay-api.md §3): A {detail, error_message, …}, B and C {message}, D {error} labelled text/html, and E a
+// (docs/quay-api.md#error-bodies): A {detail, error_message, …}, B and C {message}, D {error} labelled text/html, and E a
 // Werkzeug HTML page. Messages are built from Quay's words, the method and the path only: never from request options
 // (got's errors carry the headers, and so the token).
 import type { QuayResponse } from './request.js';
@@ -16,7 +16,7 @@ const firstLine = (s: string): string => {
 /**
  * Quay's own message from an error body, looking at detail → error_message → message → error (the order of Quay's
  * UI, web/src/resources/ErrorHandling.ts). Only the first line is kept: jsonschema failures append the whole schema
- * after a blank line, and only the first line is stable across jsonschema versions (§3).
+ * after a blank line, and only the first line is stable across jsonschema versions (docs/quay-api.md#error-bodies).
  */
 export const quayMessage = (body: unknown): string | undefined => {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
@@ -41,7 +41,7 @@ export const describeBody = (res: Pick<QuayResponse, 'body' | 'text' | 'headers'
 
 /**
  * Quay's CSRF check runs before the endpoint and fires on every write whose bearer token is missing, unknown or
- * expired: 403 {"error": "CSRF token was invalid or missing."} (§1). It means "bad token", not "not allowed".
+ * expired: 403 {"error": "CSRF token was invalid or missing."} (docs/quay-api.md#request-handling). It means "bad token", not "not allowed".
  */
 export const isCsrfRejection = (res: Pick<QuayResponse, 'status' | 'body'>): boolean => {
   if (res.status !== 403 || typeof res.body !== 'object' || res.body === null) return false;
@@ -106,7 +106,7 @@ export interface RejectionClass {
 const PASSING_400: readonly (readonly [RegExp, string])[] = [
   [
     /username is not available/i,
-    "the name of a deleted organization is held until Quay's namespace GC runs (§5)",
+    "the name of a deleted organization is held until Quay's namespace GC runs (docs/quay-api.md#lifecycle)",
   ],
   [
     /missing delegate user or team|could not find robot/i,
@@ -117,8 +117,8 @@ const PASSING_400: readonly (readonly [RegExp, string])[] = [
 ];
 
 /**
- * The one place that decides which of Quay's refusals are worth retrying (../shared/design.md §2: the broker retries
- * 5xx, 404, 408, 409 and 429 and dead-letters any other 4xx; ../shared/quay-api.md for what Quay means by each).
+ * The one place that decides which of Quay's refusals are worth retrying (docs/design.md#event-delivery: the broker retries
+ * 5xx, 404, 408, 409 and 429 and dead-letters any other 4xx; docs/quay-api.md for what Quay means by each).
  * 401 and the CSRF 403 (a bad token, which an operator may fix), 429 and 5xx never get here: failureOf makes them
  * QuayAuthFailed, QuayRateLimited and QuayUnavailable, all retried. The operations already read the refusals they
  * expect (a missing robot, an organization that is gone, "already exists"); what is left here is mostly final. A

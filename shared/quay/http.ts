@@ -11,7 +11,7 @@
 //   - DELETE of an organization, robot, prototype or permission → 403/400/404 "not there", read as unchanged;
 //   - PUT of a repository permission or a prototype role is an upsert;
 //   - POST …/prototypes is the one write Quay does not deduplicate: a retried one may leave two identical
-//     prototypes (Quay applies duplicates as a single permission, ../shared/quay-api.md §4.4). Every add is
+//     prototypes (Quay applies duplicates as a single permission, docs/quay-api.md#repositories). Every add is
 //     followed by a re-read that removes duplicates (prototypes.ts), so the world still converges.
 //   - POST …/regenerate retried makes a second token; the one returned is the one that is valid.
 import * as http from 'node:http';

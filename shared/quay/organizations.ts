@@ -1,4 +1,4 @@
-// Organizations (../shared/quay-api.md §4.1).
+// Organizations (docs/quay-api.md#organizations).
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as O from 'fp-ts/lib/Option.js';
@@ -19,7 +19,7 @@ export const getOrganization = (org: string): QuayOp<O.Option<{ readonly name: s
             decodeBody(OrganizationView)(res),
             E.map((view) => O.some({ name: view.name })),
           );
-        // GET has no permission check (§4.1), so 404 really means "no such organization".
+        // GET has no permission check (docs/quay-api.md#organizations), so 404 really means "no such organization".
         case 404:
           return E.right(O.none);
         default:
@@ -30,7 +30,7 @@ export const getOrganization = (org: string): QuayOp<O.Option<{ readonly name: s
 
 /**
  * Quay answers 403, not 404, to most calls about an organization that does not exist, because the permission check
- * runs first (§4.1, §4.3). After such a 403 this asks the one call that tells: left(the 403) when the organization
+ * runs first (docs/quay-api.md#organizations, docs/quay-api.md#robots). After such a 403 this asks the one call that tells: left(the 403) when the organization
  * exists (a real refusal), right(undefined) when it does not.
  */
 export const unlessOrganizationMissing =
@@ -49,7 +49,7 @@ export const unlessOrganizationMissing =
 /**
  * POST straight away, without a GET first: the answer tells whether it was created. An organization that exists is
  * `unchanged`. The name of a deleted organization stays taken until Quay's namespace GC ran and gives
- * 400 "Username is not available" (§5), which is left to the caller as QuayRejected.
+ * 400 "Username is not available" (docs/quay-api.md#lifecycle), which is left to the caller as QuayRejected.
  */
 export const ensureOrganization = (org: string, email?: string): QuayOp<Change> =>
   pipe(
@@ -73,7 +73,7 @@ export const deleteOrganization = (org: string): QuayOp<Change> =>
     send(del(paths.organization(org))),
     RTE.flatMap((res): QuayOp<Change> => {
       if (res.status === 204) return RTE.right('deleted');
-      // Superusers with FEATURE_SUPERUSERS_FULL_ACCESS pass the permission check and get the 404 (§4.2).
+      // Superusers with FEATURE_SUPERUSERS_FULL_ACCESS pass the permission check and get the 404 (docs/quay-api.md#superusers).
       if (res.status === 404) return RTE.right('unchanged');
       if (res.status === 403) return pipe(unlessOrganizationMissing(org)(res), RTE.as<Change>('unchanged'));
       return RTE.left(failureOf(res));

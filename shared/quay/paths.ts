@@ -1,7 +1,7 @@
-// Every Quay API path the client uses, spelled exactly as Quay routes it (../shared/quay-api.md §6): the list and
+// Every Quay API path the client uses, spelled exactly as Quay routes it (docs/quay-api.md#routing): the list and
 // create routes that end in "/" are sent with it, because the form without it costs a 308 round trip.
 // Each name is one path segment and is percent-encoded, so "+" in robot names goes as %2B (Quay accepts both,
-// §4.5) and a name can never reach another route. Repository names may contain "/" (FEATURE_EXTENDED_REPOSITORY_NAMES),
+// docs/quay-api.md#repository-permissions) and a name can never reach another route. Repository names may contain "/" (FEATURE_EXTENDED_REPOSITORY_NAMES),
 // which stays a separator.
 
 const API = '/api/v1';

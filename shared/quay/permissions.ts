@@ -1,4 +1,4 @@
-// Direct user and robot permissions on a repository (../shared/quay-api.md §4.5).
+// Direct user and robot permissions on a repository (docs/quay-api.md#repository-permissions).
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
@@ -34,7 +34,7 @@ export const listRepositoryPermissions = (
 /**
  * Quay's PUT is an upsert that answers 200 with the new permission whatever was there before, so it cannot say
  * whether anything changed: this reports `updated`. Compare with listRepositoryPermissions first to skip the call.
- * Quay answers a PUT on a repository that does not exist with a 500 HTML page (§4.5).
+ * Quay answers a PUT on a repository that does not exist with a 500 HTML page (docs/quay-api.md#repository-permissions).
  */
 export const setRepositoryPermission = (
   org: string,

@@ -1,6 +1,6 @@
-// Default permissions ("prototypes") of an organization (../shared/quay-api.md §4.6): what each robot gets on every
+// Default permissions ("prototypes") of an organization (docs/quay-api.md#default-permissions): what each robot gets on every
 // repository created later. Quay accepts duplicates (two POSTs make two prototypes) and QBO never removed them, nor
-// fixed a wrong role (qbo-compat.md B9), so ensuring one converges to exactly one prototype per robot.
+// fixed a wrong role (docs/qbo-compatibility.md#b9), so ensuring one converges to exactly one prototype per robot.
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as RA from 'fp-ts/lib/ReadonlyArray.js';
@@ -35,7 +35,7 @@ export const listDefaultPermissions = (org: string): QuayOp<readonly Prototype[]
     ),
   );
 
-// Quay answers 200, not 201 (§4.6); the delegate's kind and name are all it reads. This is the one write Quay does
+// Quay answers 200, not 201 (docs/quay-api.md#default-permissions); the delegate's kind and name are all it reads. This is the one write Quay does
 // not deduplicate: another process may add the same prototype at the same time (two deliveries of one
 // ServiceAccount's events in two pods), and a POST sent more than once (a dropped answer, a timeout) may have been
 // applied twice. So every add is followed by a re-read that removes the duplicates (ensureDefaultPermissions).
@@ -144,7 +144,7 @@ const settle = (
 };
 
 /**
- * Exactly one prototype per robot with its role (QBO's B9: a wrong role is fixed, duplicates go). `current` is a
+ * Exactly one prototype per robot with its role (docs/qbo-compatibility.md#b9: a wrong role is fixed, duplicates go). `current` is a
  * list the caller just read with listDefaultPermissions, which saves a GET. When any prototype was added, the list is
  * read once more, after every add, and the duplicates removed keeping keeperOf's: of two processes adding the same
  * prototype at once, the one whose add came last reads both, so the world ends with one either way.

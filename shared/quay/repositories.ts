@@ -1,4 +1,4 @@
-// Repositories of an organization (../shared/quay-api.md §4.4). Quay hides what the caller may not read behind
+// Repositories of an organization (docs/quay-api.md#repositories). Quay hides what the caller may not read behind
 // 403, so GET of a missing repository is 404 or 403 depending on the caller; both mean "not there" to us, as to QBO.
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -28,7 +28,7 @@ export const getRepository = (org: string, repo: string): QuayOp<O.Option<Reposi
 
 /**
  * POST straight away: 201 is created, 400 "Repository already exists" is unchanged, so an existing repository
- * costs one call and a new one too. The organization's prototypes are applied by Quay on creation (§4.4).
+ * costs one call and a new one too. The organization's prototypes are applied by Quay on creation (docs/quay-api.md#repositories).
  */
 export const ensureRepository = (org: string, repo: string, description: string): QuayOp<Change> =>
   pipe(
@@ -49,7 +49,7 @@ export const ensureRepository = (org: string, repo: string, description: string)
   );
 
 /**
- * Quay answers 204 whether or not the repository existed (§4.4), so this is `deleted` either way, without a GET
+ * Quay answers 204 whether or not the repository existed (docs/quay-api.md#repositories), so this is `deleted` either way, without a GET
  * to tell the two apart. A 403 for an organization that is already gone is `unchanged`.
  */
 export const deleteRepository = (org: string, repo: string): QuayOp<Change> =>
@@ -67,7 +67,7 @@ const MAX_PAGES = 1_000;
 
 /**
  * Every repository name of the organization, following `next_page`. Quay answers an unknown or expired next_page
- * with the first page again (§7), so a token seen before ends the walk as an invalid response instead of a loop.
+ * with the first page again (docs/quay-api.md#rate-limits-and-paging), so a token seen before ends the walk as an invalid response instead of a loop.
  */
 export const listRepositories = (org: string): QuayOp<readonly string[]> =>
   walk(org, undefined, [], new Set());

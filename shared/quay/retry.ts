@@ -19,7 +19,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 4, baseDelayMs: 250
 
 /**
  * 429 and every 5xx. Quay's nginx answers 429 when FEATURE_RATE_LIMITS is on, with an HTML body and no Retry-After
- * (../shared/quay-api.md §7); 502/503/504 come from routers in front of Quay during restarts. No other 4xx is retried:
+ * (docs/quay-api.md#rate-limits-and-paging); 502/503/504 come from routers in front of Quay during restarts. No other 4xx is retried:
  * the same request would get the same answer.
  */
 export const isRetryableStatus = (status: number): boolean =>
@@ -55,7 +55,7 @@ export const isRetryableNetworkError = (e: {
   /socket hang up/i.test(e.message);
 
 /**
- * Retry-After in milliseconds, in either form HTTP allows (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
+ * Retry-After in milliseconds, in either form HTTP allows (RFC 9110, section 10.2.3): delay-seconds or an HTTP-date.
  * A date in the past means "now" (0); anything unparsable is undefined, and the caller falls back to backoff.
  */
 export const parseRetryAfter = (header: string | undefined, nowMs: number): number | undefined => {

@@ -1,4 +1,4 @@
-// Robot accounts of an organization (../shared/quay-api.md §4.3). Quay's answers are not idempotent: a second PUT
+// Robot accounts of an organization (docs/quay-api.md#robots). Quay's answers are not idempotent: a second PUT
 // is 400 "Existing robot with name", a missing robot is 400 (not 404) "Could not find robot with specified username".
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';

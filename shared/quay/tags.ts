@@ -1,4 +1,4 @@
-// Tags of a repository (../shared/quay-api.md §4.8): numbered pages with has_additional, no next_page token.
+// Tags of a repository (docs/quay-api.md#tags): numbered pages with has_additional, no next_page token.
 import { pipe } from 'fp-ts/lib/function.js';
 import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';

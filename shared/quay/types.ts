@@ -1,5 +1,5 @@
 // The contract between the sync steps and Quay. `client.ts` implements it over HTTP; unit tests pass plain objects.
-// Every operation is idempotent and absorbs Quay's quirks (../shared/quay-api.md), so a step can call it again after
+// Every operation is idempotent and absorbs Quay's quirks (docs/quay-api.md), so a step can call it again after
 // any failure or duplicate event and converge.
 import type * as O from 'fp-ts/lib/Option.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
@@ -84,7 +84,7 @@ export interface QuayClient {
   readonly listRobots: (org: string) => QuayResult<O.Option<readonly Robot[]>>;
 
   readonly listDefaultPermissions: (org: string) => QuayResult<readonly Prototype[]>;
-  /** Exactly one prototype for the robot with the role: adds it, fixes a wrong role, deletes duplicates (QBO B9).
+  /** Exactly one prototype for the robot with the role: adds it, fixes a wrong role, deletes duplicates (docs/qbo-compatibility.md#b9).
    *  After an add the list is read again and duplicates removed, keeping the same one in every process (two
    *  deliveries in two pods may add one each). Calls for the same robot run one at a time in a client.
    *  `current`: the list just read with listDefaultPermissions, which saves a GET per robot (re-read if stale). */

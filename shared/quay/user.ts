@@ -1,4 +1,4 @@
-// The token's own user (../shared/quay-api.md §4.9): the one call that validates a token without side effects.
+// The token's own user (docs/quay-api.md#current-user): the one call that validates a token without side effects.
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
@@ -8,7 +8,7 @@ import { paths } from './paths.js';
 import { get, send, type QuayOp } from './request.js';
 import type { CurrentUser } from './types.js';
 
-/** Without user:read Quay answers 401 invalid_token even for a valid token (§2): it surfaces as QuayAuthFailed. */
+/** Without user:read Quay answers 401 invalid_token even for a valid token (docs/quay-api.md#scopes): it surfaces as QuayAuthFailed. */
 export const currentUser = (): QuayOp<CurrentUser> =>
   pipe(
     send(get(paths.currentUser())),

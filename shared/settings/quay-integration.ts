@@ -1,5 +1,5 @@
 // The QuayIntegration custom resource (quay.redhat.com/v1, cluster-scoped) and the settings resolved from it.
-// Field names and defaults match the Go Quay Bridge Operator (../shared/qbo-compat.md §1.2); the fields marked
+// Field names and defaults match the Go Quay Bridge Operator (docs/qbo-compatibility.md#spec); the fields marked
 // "quay-bridge" are ours and documented in the README.
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -157,7 +157,7 @@ export const resolveSettings = (qi: QuayIntegration): E.Either<InvalidSettings, 
       credentialsSecret: {
         namespace: spec.credentialsSecret.namespace,
         name: spec.credentialsSecret.name,
-        key: spec.credentialsSecret.key ?? 'token', // QBO bug B1: it always read "token"; we honour the key.
+        key: spec.credentialsSecret.key ?? 'token', // QBO docs/qbo-compatibility.md#b1: it always read "token"; we honour the key.
       },
     })),
   );

@@ -1,5 +1,5 @@
 // Knative's delivery semantics for a Trigger (knative.dev/eventing pkg/apis/duck/v1 DeliverySpec and
-// pkg/kncloudevents retries), as ../../../shared/design.md §2 sums them up: a 2xx is done; a 5xx, 404, 408, 409 or
+// pkg/kncloudevents retries), as docs/design.md#event-delivery sums them up: a 2xx is done; a 5xx, 404, 408, 409 or
 // 429 (or no answer at all) is retried up to `retry` times with back-off; anything else (other 4xx, 3xx) is not
 // retried; whatever is not a 2xx in the end goes to the dead-letter sink.
 

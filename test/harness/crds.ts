@@ -1,5 +1,7 @@
 // Installs CustomResourceDefinitions from YAML files and waits until the API server serves them.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ApiextensionsV1Api,
@@ -10,7 +12,54 @@ import {
 import { repoRoot } from './control-plane.js';
 import { sleep } from './processes.js';
 
-/** Every CRD the tests need: OpenShift stand-ins, quay-bridge's own, and Knative's reference CRDs. */
+/** The Knative modules pinned in test/controlplane/schemas/go.mod, as `path@version`. */
+export const knativeModulePins = (): string[] =>
+  [
+    ...readFileSync(join(repoRoot, 'test', 'controlplane', 'schemas', 'go.mod'), 'utf8').matchAll(
+      /^\s+(knative\.dev\/\S+)\s+(v\S+)\s*$/gm,
+    ),
+  ].map((m) => `${m[1] ?? ''}@${m[2] ?? ''}`);
+
+/**
+ * The directory of each pinned Knative module in the Go module cache, downloaded from the module proxy when missing
+ * (`go mod download` verifies it against the checksum database). Run outside any module so that no go.mod of ours
+ * is resolved.
+ */
+export const knativeModuleDirs = (): Map<string, string> => {
+  const { GOFLAGS: _, ...env } = process.env;
+  const out = execFileSync('go', ['mod', 'download', '-json', ...knativeModulePins()], {
+    cwd: tmpdir(),
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const dirs = new Map<string, string>();
+  for (const m of out.matchAll(/"Path":\s*"([^"]+)"[\s\S]*?"Dir":\s*"([^"]+)"/g)) {
+    dirs.set(m[1] ?? '', m[2] ?? '');
+  }
+  return dirs;
+};
+
+/** Knative's own CRD files, from the pinned modules: eventing's and serving's core resources. */
+export const knativeCrdFiles = (): string[] => {
+  const dirs = knativeModuleDirs();
+  const eventing = dirs.get('knative.dev/eventing');
+  const serving = dirs.get('knative.dev/serving');
+  if (eventing === undefined || serving === undefined) {
+    throw new Error(
+      `go mod download did not give knative.dev/eventing and knative.dev/serving: ${[...dirs.keys()].join(', ')}`,
+    );
+  }
+  const resources = join(eventing, 'config', 'core', 'resources');
+  return [
+    ...['apiserversource', 'broker', 'eventpolicy', 'pingsource', 'trigger'].map((n) =>
+      join(resources, `${n}.yaml`),
+    ),
+    join(serving, 'config', 'core', '300-resources', 'service.yaml'),
+  ];
+};
+
+/** Every CRD the tests need: OpenShift stand-ins, quay-bridge's own, and Knative's (from its pinned modules). */
 export const crdFiles = (): string[] => {
   const yamlIn = (dir: string, filter: (f: string) => boolean = () => true): string[] => {
     try {
@@ -22,11 +71,10 @@ export const crdFiles = (): string[] => {
       return [];
     }
   };
-  const knativeReference = join(repoRoot, '..', 'shared', 'knative-reference');
   return [
     ...yamlIn(join(repoRoot, 'test', 'crds')),
     ...yamlIn(join(repoRoot, 'knative', 'crds'), (f) => !f.startsWith('kustomization.')),
-    ...yamlIn(knativeReference, (f) => f.endsWith('-crd.yaml')),
+    ...knativeCrdFiles(),
   ];
 };
 

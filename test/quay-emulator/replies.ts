@@ -1,4 +1,4 @@
-// What the emulator answers, in Quay's five error-body shapes (quay-api.md §3) and its success encodings.
+// What the emulator answers, in Quay's five error-body shapes (docs/quay-api.md#error-bodies) and its success encodings.
 import { pythonJson, type Json, type JsonObject } from './json.js';
 
 export interface Reply {

@@ -1,13 +1,10 @@
 // Request schemas and the discovery document, read from the Swagger 2.0 copy recorded from the reference Quay
-// (`../shared/quay-reference/`, beside the repository locally and in CI): the emulator validates with the very
+// (`test/fixtures/quay/`, see its README): the emulator validates with the very
 // schemas Quay publishes, so its 400 texts match a real Quay's.
 import { readFileSync } from 'node:fs';
 import { isJsonObject, type JsonObject } from './json.js';
 
-export const DISCOVERY_DOCUMENT_URL = new URL(
-  '../../../shared/quay-reference/discovery-swagger2.json',
-  import.meta.url,
-);
+export const DISCOVERY_DOCUMENT_URL = new URL('../fixtures/quay/discovery-swagger2.json', import.meta.url);
 
 export const loadDiscoveryDocument = (): JsonObject => {
   const doc: unknown = JSON.parse(readFileSync(DISCOVERY_DOCUMENT_URL, 'utf8'));

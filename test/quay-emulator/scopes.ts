@@ -1,5 +1,5 @@
 // OAuth scopes and the way Quay enforces them: not per endpoint (`@require_scope` is Swagger metadata only) but by
-// capping the caller's real roles (auth/permissions.py, QuayDeferredPermissionUser; quay-api.md §2).
+// capping the caller's real roles (auth/permissions.py, QuayDeferredPermissionUser; docs/quay-api.md#scopes).
 
 export const SCOPES = [
   'repo:read',

@@ -1,4 +1,4 @@
-// Delivering one CloudEvent to a step the way the Knative broker does (../../../shared/design.md §2; Trigger
+// Delivering one CloudEvent to a step the way the Knative broker does (docs/design.md#event-delivery; Trigger
 // delivery in eventing/triggers.yaml): retried on no answer, 5xx, 404, 408, 409 and 429, with exponential back-off,
 // a bounded number of times; any other answer ends the delivery (2xx done, other 4xx dead-lettered). The wait is
 // scaled down from the triggers' PT0.5S so that tests stay short; the bound and the classification are Knative's.

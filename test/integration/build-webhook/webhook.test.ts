@@ -338,7 +338,7 @@ describe('build webhook and build step on a real kube-apiserver', function () {
       });
     });
 
-    it('B6: a tag-less ImageStreamTag on a Build without annotations gets latest and a new annotations map', async () => {
+    it('docs/qbo-compatibility.md#b6: a tag-less ImageStreamTag on a Build without annotations gets latest and a new annotations map', async () => {
       ok(
         'create Build',
         await createBuild(ns.team, buildObject('app-bare', { to: { kind: 'ImageStreamTag', name: 'app' } })),
@@ -598,7 +598,7 @@ describe('build webhook and build step on a real kube-apiserver', function () {
       expect(stepOutput.join('')).to.include('"reason":"already imported"');
     });
 
-    it('B5: imports nothing for a failed Build', async () => {
+    it('docs/qbo-compatibility.md#b5: imports nothing for a failed Build', async () => {
       ok(
         'create Build',
         await createBuild(

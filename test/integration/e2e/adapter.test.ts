@@ -1,6 +1,6 @@
 // Knative's real ApiServerSource receive adapter, configured from eventing/'s ApiServerSource and running with its
 // ServiceAccount's token, against the real kube-apiserver, sinking into the broker stand-in whose Triggers (from
-// eventing/) route to recording subscribers: every kind arrives at its own subscriber, in the shape design.md §2
+// eventing/) route to recording subscribers: every kind arrives at its own subscriber, in the shape docs/design.md#event-delivery
 // describes.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -130,7 +130,7 @@ describe('the real ApiServerSource receive adapter, configured from eventing/', 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('sends a Namespace add to the namespace step, in the shape of design.md §2', async () => {
+  it('sends a Namespace add to the namespace step, in the shape of docs/design.md#event-delivery', async () => {
     await ok('create namespace', rest.request('POST', '/api/v1/namespaces', { metadata: { name: ns } }));
     const e = await arrival(
       'the namespace add',

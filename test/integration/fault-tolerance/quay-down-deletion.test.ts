@@ -1,6 +1,6 @@
 // Quay down (every call answered 5xx) while a namespace is deleted: the namespace step cannot delete the
 // organization, so it keeps our finalizer and the namespace stays Terminating (QBO crash-looped or dropped the
-// finalizer here, B4/B7); the broker gives up after its bounded retries. Once Quay is back and the event is
+// finalizer here, docs/qbo-compatibility.md#b4, #b7); the broker gives up after its bounded retries. Once Quay is back and the event is
 // delivered again (the adapter re-lists on restart; the resync reconciles), the organization is deleted and the
 // namespace goes away: the world ends as a fault-free run ends.
 import { expect } from 'chai';

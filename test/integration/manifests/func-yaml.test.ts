@@ -1,4 +1,5 @@
-// func.yaml against kn func's own JSON schema (knative/func schema/func_yaml-schema.json, draft-04).
+// func.yaml against kn func's own JSON schema (knative/func schema/func_yaml-schema.json, draft-04; a fixture, see
+// test/fixtures/README.md: knative.dev/func is not published on the Go module proxy).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -24,7 +25,7 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2
 
 const validator = (): ValidateFunction => {
   const schema = JSON.parse(
-    readFileSync(join(repoRoot, '..', 'shared', 'knative-reference', 'func_yaml-schema.json'), 'utf8'),
+    readFileSync(join(repoRoot, 'test', 'fixtures', 'knative', 'func_yaml-schema.json'), 'utf8'),
   ) as unknown;
   const ajv = new Ajv({
     allErrors: true,

@@ -1,4 +1,4 @@
-// Replays the 156 request/response pairs recorded from a real Quay (../shared/quay-reference/golden-exchanges.json)
+// Replays the 156 request/response pairs recorded from a real Quay (test/fixtures/quay/golden-exchanges.json)
 // against a fresh emulator, in order, and compares status, Content-Type, the Location and Allow headers where
 // recorded, and the parsed body. Each recorded request body is also validated against its operation's request
 // schema in the recorded Swagger document (discovery-swagger2.json) with ajv, independently of the emulator.
@@ -42,7 +42,7 @@ interface Exchange {
   };
 }
 
-const REFERENCE = new URL('../../../../shared/quay-reference/', import.meta.url);
+const REFERENCE = new URL('../../fixtures/quay/', import.meta.url);
 const golden = JSON.parse(readFileSync(new URL('golden-exchanges.json', REFERENCE), 'utf8')) as {
   readonly exchanges: readonly Exchange[];
 };
@@ -264,7 +264,7 @@ describe('Quay emulator conformance: the 156 recorded exchanges, in order', func
     const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
       access: { name: string; actions: string[] }[];
     };
-    // quay-api.md §8: a robot with a prototype-granted write gets ["push","pull"].
+    // docs/quay-api.md#registry-auth: a robot with a prototype-granted write gets ["push","pull"].
     expect(claims.access).to.deep.equal([
       { type: 'repository', name: 'demo/app', actions: ['push', 'pull'] },
     ]);

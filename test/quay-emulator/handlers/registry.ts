@@ -1,4 +1,4 @@
-// The Docker registry v2 token flow, enough for robot credentials to be checked (quay-api.md §8): GET /v2/ challenges,
+// The Docker registry v2 token flow, enough for robot credentials to be checked (docs/quay-api.md#registry-auth): GET /v2/ challenges,
 // GET /v2/auth trades Basic credentials for a signed JWT listing the granted actions. Pushes themselves are
 // simulated with QuayEmulator.pushTag.
 import { createPublicKey, createVerify, sign } from 'node:crypto';

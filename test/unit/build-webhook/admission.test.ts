@@ -25,7 +25,7 @@ describe('build webhook: redirecting Builds to Quay', () => {
     expect(a.secretChecks).to.deep.equal(['team-a/builder-quay-openshift']);
   });
 
-  it('B6: defaults a tag-less ImageStreamTag to latest instead of failing the request', async () => {
+  it('docs/qbo-compatibility.md#b6: defaults a tag-less ImageStreamTag to latest instead of failing the request', async () => {
     const a = await sendReview(
       review(build({ to: { kind: 'ImageStreamTag', name: 'app' }, annotations: {} })),
     );
@@ -44,7 +44,7 @@ describe('build webhook: redirecting Builds to Quay', () => {
     ]);
   });
 
-  it('B6: adds the annotations map when the Build has none', async () => {
+  it('docs/qbo-compatibility.md#b6: adds the annotations map when the Build has none', async () => {
     const a = await sendReview(review(build()));
     expect(a.patch).to.deep.equal([
       { op: 'replace', path: '/spec/output/to/kind', value: 'DockerImage' },

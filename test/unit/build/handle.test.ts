@@ -167,7 +167,7 @@ describe('build step: handle', () => {
   });
 
   for (const phase of ['New', 'Running', 'Failed', 'Cancelled'])
-    it(`B5: neither imports nor reads settings for a ${phase} Build`, async () => {
+    it(`docs/qbo-compatibility.md#b5: neither imports nor reads settings for a ${phase} Build`, async () => {
       const w = world({ build: storedBuild(phase), integrations: [] });
       expect((await w.deliver()).statusCode).to.equal(204);
       expect(w.created).to.have.length(0);

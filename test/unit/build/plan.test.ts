@@ -124,19 +124,19 @@ describe('build step: plan', () => {
     });
   });
 
-  // B5: QBO imported on every event of every annotated Build.
+  // docs/qbo-compatibility.md#b5: QBO imported on every event of every annotated Build.
   for (const phase of ['New', 'Pending', 'Running']) {
-    it(`B5: ignores a ${phase} Build (nothing pushed yet)`, () => {
+    it(`docs/qbo-compatibility.md#b5: ignores a ${phase} Build (nothing pushed yet)`, () => {
       expect(ignoredBecause(completed({ phase }))).to.equal(`phase ${phase}: nothing pushed yet`);
     });
   }
   for (const phase of ['Failed', 'Error', 'Cancelled']) {
-    it(`B5: ignores a ${phase} Build`, () => {
+    it(`docs/qbo-compatibility.md#b5: ignores a ${phase} Build`, () => {
       expect(ignoredBecause(completed({ phase }))).to.equal(`phase ${phase}: nothing to import`);
     });
   }
 
-  it('B5: ignores a Build already imported (a historical build replayed by a restart or resync)', () => {
+  it('docs/qbo-compatibility.md#b5: ignores a Build already imported (a historical build replayed by a restart or resync)', () => {
     const b = completed({
       annotations: {
         'quay-registry-operator.quay.redhat.com/destination-imagestream': 'team-a/app:v1',
@@ -146,7 +146,7 @@ describe('build step: plan', () => {
     expect(ignoredBecause(b)).to.equal('already imported');
   });
 
-  it('B5: ignores a Build the webhook did not redirect', () => {
+  it('docs/qbo-compatibility.md#b5: ignores a Build the webhook did not redirect', () => {
     expect(ignoredBecause(completed({ annotations: {} }))).to.equal(
       'not redirected to Quay (no destination annotation)',
     );

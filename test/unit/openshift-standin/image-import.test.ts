@@ -14,7 +14,7 @@ const ref = 'quay.example.com/openshift_team-a/app:latest';
 const d1 = `sha256:${'1'.repeat(64)}`;
 const d2 = `sha256:${'2'.repeat(64)}`;
 
-// The import QBO makes after a build (qbo-compat §2.7).
+// The import QBO makes after a build (docs/qbo-compatibility.md#build-import).
 const qboImport = (
   images: NonNullable<NonNullable<ImageStreamImport['spec']>['images']>,
 ): ImageStreamImport => ({

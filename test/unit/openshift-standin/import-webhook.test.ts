@@ -88,7 +88,7 @@ const envOf = (http: KubeHttp): ImportEnv => ({
   },
 });
 
-// The import QBO creates after a build (qbo-compat §2.7): named after the stream, carrying its resourceVersion.
+// The import QBO creates after a build (docs/qbo-compatibility.md#build-import): named after the stream, carrying its resourceVersion.
 const qboImport = (resourceVersion: string | undefined, from = ref) => ({
   apiVersion: 'image.openshift.io/v1',
   kind: 'ImageStreamImport',

@@ -175,7 +175,7 @@ describe('Quay error bodies', () => {
     });
   });
 
-  describe('what the broker does with each refusal (design.md §2: 5xx, 404, 408, 409, 429 retried; other 4xx dead-lettered)', () => {
+  describe('what the broker does with each refusal (docs/design.md#event-delivery: 5xx, 404, 408, 409, 429 retried; other 4xx dead-lettered)', () => {
     const problem = (status: number, detail: string, type = 'invalid_request'): QuayResponse =>
       response(status, JSON.stringify({ detail, error_message: detail, error_type: type, status }));
     // [Quay's answer, the error it becomes, the status the step answers, what the broker does]

@@ -1,4 +1,4 @@
-// Recorded answers of a real Quay (../shared/quay-reference/golden-exchanges.json), as the transport would hand
+// Recorded answers of a real Quay (test/fixtures/quay/golden-exchanges.json), as the transport would hand
 // them to an operation, and a scripted transport that plays them back in order.
 import { readFileSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
@@ -15,7 +15,7 @@ interface Exchange {
   };
 }
 
-const file = new URL('../../../../shared/quay-reference/golden-exchanges.json', import.meta.url);
+const file = new URL('../../fixtures/quay/golden-exchanges.json', import.meta.url);
 const exchanges = (JSON.parse(readFileSync(file, 'utf8')) as { exchanges: readonly Exchange[] }).exchanges;
 
 export const goldenExchange = (note: string): Exchange => {

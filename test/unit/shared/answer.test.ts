@@ -4,7 +4,7 @@ import type { SyncError } from '../../../shared/errors.js';
 import { httpAnswerOf } from '../../../shared/runtime/handler.js';
 import { formatLine } from '../../../shared/log.js';
 
-// The broker's contract (design.md §2): 2xx done; 5xx, 404, 408, 409, 429 retried; any other 4xx dead-lettered.
+// The broker's contract (docs/design.md#event-delivery): 2xx done; 5xx, 404, 408, 409, 429 retried; any other 4xx dead-lettered.
 const retried = (s: number) => s >= 500 || [404, 408, 409, 429].includes(s);
 
 describe('answers to the broker', () => {

@@ -81,6 +81,6 @@ describe('names', () => {
   it('names robots <org>+<sa>', () =>
     expect(robotName('openshift_team-a', 'builder')).to.equal('openshift_team-a+builder'));
 
-  it('B3: lowercases the clusterID in robot Secret names', () =>
+  it('docs/qbo-compatibility.md#b3: lowercases the clusterID in robot Secret names', () =>
     expect(robotSecretName('builder', 'Prod')).to.equal('builder-quay-prod'));
 });

@@ -33,7 +33,7 @@ const setup = (
 };
 
 describe('settings loading', () => {
-  it('B1: reads the token from the configured key, trimmed of a trailing newline', async () => {
+  it('docs/qbo-compatibility.md#b1: reads the token from the configured key, trimmed of a trailing newline', async () => {
     const s = setup(
       { credentialsSecret: { namespace: 'quay-bridge', name: 'quay-token', key: 'oauth' } },
       { oauth: 'ABC\n', token: 'WRONG' },

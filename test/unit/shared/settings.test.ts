@@ -45,7 +45,7 @@ describe('QuayIntegration settings', () => {
     expect(s.right.generation).to.equal(3);
   });
 
-  it('B1: keeps a custom credentialsSecret.key', () => {
+  it('docs/qbo-compatibility.md#b1: keeps a custom credentialsSecret.key', () => {
     const s = resolve({ credentialsSecret: { namespace: 'a', name: 'b', key: 'oauth' } });
     expect(E.isRight(s) && s.right.credentialsSecret.key).to.equal('oauth');
   });

@@ -46,7 +46,7 @@ describe('namespace step (handle)', () => {
     expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.finalizers).to.deep.equal([]);
   });
 
-  it('on deletion deletes the organization first, then removes our finalizer and the legacy one (B4)', async () => {
+  it('on deletion deletes the organization first, then removes our finalizer and the legacy one (docs/qbo-compatibility.md#b4)', async () => {
     const w = world();
     const ns = w.kube.put(
       Resources.Namespace,
@@ -61,7 +61,7 @@ describe('namespace step (handle)', () => {
     ]);
   });
 
-  it('B4: keeps the finalizer and answers 503 when Quay fails to delete the organization (no orphan, no crash)', async () => {
+  it('docs/qbo-compatibility.md#b4: keeps the finalizer and answers 503 when Quay fails to delete the organization (no orphan, no crash)', async () => {
     const w = world();
     const ns = w.kube.put(
       Resources.Namespace,
@@ -75,7 +75,7 @@ describe('namespace step (handle)', () => {
     expect(w.quay.orgs.has('openshift_team-a')).to.equal(true);
   });
 
-  it('B7: answers 503 on a transport error while creating the organization, instead of crashing', async () => {
+  it('docs/qbo-compatibility.md#b7: answers 503 on a transport error while creating the organization, instead of crashing', async () => {
     const w = world();
     const ns = w.kube.put(Resources.Namespace, namespace('team-a'));
     w.quay.fail('ensureOrganization', { _tag: 'QuayUnreachable', message: 'connect ECONNREFUSED' });
@@ -84,7 +84,7 @@ describe('namespace step (handle)', () => {
     expect(answer.body).to.match(/ECONNREFUSED/);
   });
 
-  it('B2: retries (502) a refused organization create rather than swallowing it', async () => {
+  it('docs/qbo-compatibility.md#b2: retries (502) a refused organization create rather than swallowing it', async () => {
     const w = world();
     const ns = w.kube.put(Resources.Namespace, namespace('team-a'));
     w.quay.fail('ensureOrganization', {
@@ -97,7 +97,7 @@ describe('namespace step (handle)', () => {
     expect(answer.body).to.match(/Username is not available/);
   });
 
-  it('B2: without a QuayIntegration answers 204 and touches nothing (no 5-second hot loop)', async () => {
+  it('docs/qbo-compatibility.md#b2: without a QuayIntegration answers 204 and touches nothing (no 5-second hot loop)', async () => {
     const w = world({ integration: false });
     const ns = w.kube.put(Resources.Namespace, namespace('openshift-monitoring'));
     const answer = await deliver(w, apiServerEvent('add', ns));
@@ -106,7 +106,7 @@ describe('namespace step (handle)', () => {
     expect(w.log.lines[0]).to.include({ outcome: 'ignored' });
   });
 
-  it('B4: releases the finalizer of a terminating namespace when the credentials Secret is missing', async () => {
+  it('docs/qbo-compatibility.md#b4: releases the finalizer of a terminating namespace when the credentials Secret is missing', async () => {
     const w = world({ secret: false });
     const ns = w.kube.put(
       Resources.Namespace,

@@ -116,7 +116,7 @@ describe('resync step (handle)', () => {
     ).to.deep.equal([{ org: 'openshift_b', namespace: 'b' }]);
   });
 
-  it('B12: one failing repository does not stop the others, and Ready says which failed', async () => {
+  it('docs/qbo-compatibility.md#b12: one failing repository does not stop the others, and Ready says which failed', async () => {
     const w = world();
     project(w, 'team-a', ['a1', 'a2']);
     w.quay.fail('ensureRepository', { _tag: 'QuayRejected', status: 402, message: 'Payment Required' }, 1);
@@ -155,7 +155,7 @@ describe('resync step (handle)', () => {
     expect(conditions(w).map((c) => c[3])).to.deep.equal([2, 2, 2]);
   });
 
-  it('B4: with no QuayIntegration, releases every finalizer of ours and deletes nothing', async () => {
+  it('docs/qbo-compatibility.md#b4: with no QuayIntegration, releases every finalizer of ours and deletes nothing', async () => {
     const w = world({ integration: false });
     w.kube.put(Resources.Namespace, namespace('team-a', { finalizers: ['x', ours] }));
     w.kube.put(
@@ -179,7 +179,7 @@ describe('resync step (handle)', () => {
     expect(w.quay.calls).to.deep.equal([]);
   });
 
-  it('reports a missing credentials key as CredentialsValid False (B1: the configured key is the one read)', async () => {
+  it('reports a missing credentials key as CredentialsValid False (docs/qbo-compatibility.md#b1: the configured key is the one read)', async () => {
     const w = world({
       spec: { credentialsSecret: { namespace: 'quay-bridge', name: 'quay-token', key: 'oauth' } },
     });

@@ -92,7 +92,7 @@ describe('service-account step (handle)', () => {
     expect(w.quay.orgs.get('openshift_team-a')?.prototypes.map((p) => p.role)).to.deep.equal(['read']);
   });
 
-  it('B9: fixes a wrong-role prototype instead of adding a second', async () => {
+  it('docs/qbo-compatibility.md#b9: fixes a wrong-role prototype instead of adding a second', async () => {
     const w = world();
     const sa = setup(w);
     await deliver(w, apiServerEvent('add', sa));
@@ -107,7 +107,7 @@ describe('service-account step (handle)', () => {
     expect(org.prototypes.map((p) => p.role)).to.deep.equal(['write']);
   });
 
-  it('B8: answers 503 when Quay refuses the robot read, and writes nothing on a guess', async () => {
+  it('docs/qbo-compatibility.md#b8: answers 503 when Quay refuses the robot read, and writes nothing on a guess', async () => {
     const w = world();
     const sa = setup(w);
     await deliver(w, apiServerEvent('add', sa));
@@ -193,7 +193,7 @@ describe('service-account step (handle)', () => {
     expect(secretConfig(w)?.auths['quay.example.com']?.username).to.equal('openshift_team-a+builder');
   });
 
-  it('B10: restores a Secret edited by hand while keeping other actors’ labels and annotations', async () => {
+  it('docs/qbo-compatibility.md#b10: restores a Secret edited by hand while keeping other actors’ labels and annotations', async () => {
     const w = world();
     const sa = setup(w);
     await deliver(w, apiServerEvent('add', sa));

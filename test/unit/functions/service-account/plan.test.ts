@@ -66,7 +66,7 @@ describe('service-account plan', () => {
       if (plan._tag === 'Reconcile' && 'role' in c) expect(plan.target.role).to.equal(c.role);
     });
 
-  it('names the robot <org>+<sa> and the Secret <sa>-quay-<lowercased clusterID> (B3)', () => {
+  it('names the robot <org>+<sa> and the Secret <sa>-quay-<lowercased clusterID> (docs/qbo-compatibility.md#b3)', () => {
     const plan = planServiceAccount(
       {
         namespaceName: 'team-a',
@@ -148,12 +148,16 @@ describe('service-account plan', () => {
     expect(serviceAccountOfSecret('-quay-east', s)).to.equal(undefined);
   });
 
-  describe('default permission (B9)', () => {
+  describe('default permission (docs/qbo-compatibility.md#b9)', () => {
     const robot = 'openshift_team-a+builder';
     const table: readonly [string, readonly Prototype[], boolean][] = [
       ['none yet', [], true],
       ['exactly one with the role', [proto(robot, 'write')], false],
-      ['B9: fixes a wrong-role prototype instead of adding a second', [proto(robot, 'read')], true],
+      [
+        'docs/qbo-compatibility.md#b9: fixes a wrong-role prototype instead of adding a second',
+        [proto(robot, 'read')],
+        true,
+      ],
       ['two with the role (a retried POST)', [proto(robot, 'write', 'a'), proto(robot, 'write', 'b')], true],
       ['only another robot’s', [proto('openshift_team-a+default', 'write')], true],
       [
@@ -213,7 +217,7 @@ describe('service-account plan', () => {
       ['missing → apply', O.none, 'Apply'],
       ['identical → unchanged', O.some(stored()), 'Unchanged'],
       [
-        'identical with other actors’ labels and annotations → unchanged (B10)',
+        'identical with other actors’ labels and annotations → unchanged (docs/qbo-compatibility.md#b10)',
         O.some(
           stored({
             metadata: {

@@ -1,4 +1,4 @@
-// CloudEvents exactly as Knative's ApiServerSource emits them (../shared/design.md §2), as the cloudevents SDK
+// CloudEvents exactly as Knative's ApiServerSource emits them (docs/design.md#event-delivery), as the cloudevents SDK
 // object faas-js-runtime hands a function.
 import { randomUUID } from 'node:crypto';
 import { CloudEvent } from 'cloudevents';
