@@ -23,7 +23,7 @@ const outsideDocs = all.filter((f) => !relative(root, f).startsWith(`docs${sep}`
 
 /** Relative paths written in `text` (`../x`, `../../x/y`) that resolve above `root` from `dir`. */
 export const escapingPaths = (text: string, dir: string, top: string): string[] =>
-  [...text.matchAll(/(?:\.\.\/)+[\w.-]*/g)]
+  [...text.matchAll(/(?:\.\.\/)+[\w./-]*/g)]
     .map((m) => m[0])
     .filter((p) => relative(top, resolve(dir, p)).startsWith('..'));
 
