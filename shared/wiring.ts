@@ -1,4 +1,5 @@
 // The production wiring, and the only module that reads process.env for the sync steps:
+//   QUAY_BRIDGE_STEP                    the step this process runs: the reportingInstance of its Events
 //   KUBECONFIG                          optional; in the cluster the pod's ServiceAccount is used
 //   QUAY_BRIDGE_FIELD_MANAGER           field manager of every write, default quay-bridge
 //   QUAY_BRIDGE_SETTINGS_TTL_SECONDS    how long the QuayIntegration and its token are reused, default 10
@@ -39,11 +40,13 @@ export const productionEnv = async (
   env: Env = process.env,
   overrides: WiringOverrides = {},
 ): Promise<StepEnv> => {
-  const [{ loadKubeAccess }, { createKubeClient }, { createQuayClient }] = await Promise.all([
-    import('./kube/access.js'),
-    import('./kube/http.js'),
-    import('./quay/client.js'),
-  ]);
+  const [{ loadKubeAccess }, { createKubeClient }, { createQuayClient }, { createEventRecorder }] =
+    await Promise.all([
+      import('./kube/access.js'),
+      import('./kube/http.js'),
+      import('./quay/client.js'),
+      import('./kube/events.js'),
+    ]);
   const kubeConfig = overrides.kubeConfig ?? (await loadKubeAccess(env));
   const kube = createKubeClient(kubeConfig, { fieldManager: env.QUAY_BRIDGE_FIELD_MANAGER ?? 'quay-bridge' });
   const timeout = positive(env, 'QUAY_BRIDGE_QUAY_TIMEOUT_SECONDS', 0);
@@ -62,10 +65,12 @@ export const productionEnv = async (
         },
       }),
   });
+  const log = overrides.log ?? stdoutLogger();
   return {
     kube,
     settings,
-    log: overrides.log ?? stdoutLogger(),
+    log,
+    events: createEventRecorder({ kube, instance: env.QUAY_BRIDGE_STEP ?? 'step', log }),
     now: () => new Date(),
     resyncConcurrency: Math.max(1, Math.floor(positive(env, 'QUAY_BRIDGE_RESYNC_CONCURRENCY', 4))),
   };

@@ -22,6 +22,7 @@ export const Resources = {
   ImageStreamImport: type('image.openshift.io/v1', 'ImageStreamImport', 'imagestreamimports', true),
   Build: type('build.openshift.io/v1', 'Build', 'builds', true),
   QuayIntegration: type('quay.redhat.com/v1', 'QuayIntegration', 'quayintegrations', false),
+  Event: type('events.k8s.io/v1', 'Event', 'events', true),
 } as const;
 
 export interface ObjectRef {

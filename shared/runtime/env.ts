@@ -1,9 +1,10 @@
 // The capabilities every sync step receives, as one plain object (tests pass their own).
 import type { KubeEnv } from '../kube/client.js';
+import type { EventsEnv } from '../kube/events.js';
 import type { LogEnv } from '../log.js';
 import type { SettingsEnv } from '../settings/load.js';
 
-export interface StepEnv extends KubeEnv, SettingsEnv, LogEnv {
+export interface StepEnv extends KubeEnv, SettingsEnv, LogEnv, EventsEnv {
   readonly now: () => Date;
   /** How many namespaces the resync reconciles at once. */
   readonly resyncConcurrency: number;

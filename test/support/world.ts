@@ -7,6 +7,7 @@ import { sharedControlPlane, type ControlPlane } from '../harness/index.js';
 import { kubeRest, type KubeRest } from '../event-path/kube-rest.js';
 import { OpenShiftStandIn, webhookTlsFor } from '../openshift-standin/index.js';
 import { startQuayEmulator, type QuayEmulator } from '../quay-emulator/index.js';
+import { createEventRecorder } from '../../shared/kube/events.js';
 import { createKubeClient } from '../../shared/kube/http.js';
 import { jsonLogger, type Logger } from '../../shared/log.js';
 import { createQuayClient } from '../../shared/quay/client.js';
@@ -146,8 +147,10 @@ export const startWorld = async (options: WorldOptions = {}): Promise<World> => 
     stepEnv: (o = {}) => {
       const stepKube =
         o.kubeConfig === undefined ? kube : createKubeClient(o.kubeConfig, { fieldManager: 'quay-bridge' });
+      const log = o.log ?? ledgerLogger('in-process');
       return {
         kube: stepKube,
+        events: createEventRecorder({ kube: stepKube, instance: 'in-process', log }),
         settings: createSettingsSource({
           kube: stepKube,
           ttlMs: o.settingsTtlMs ?? 0,
@@ -163,7 +166,7 @@ export const startWorld = async (options: WorldOptions = {}): Promise<World> => 
               },
             }),
         }),
-        log: o.log ?? ledgerLogger('in-process'),
+        log,
         now: () => new Date(),
         resyncConcurrency: 4,
       };

@@ -1,5 +1,6 @@
 // A StepEnv of plain objects: the fake API server holding a QuayIntegration and its token Secret, the fake Quay.
 import { memoryLogger } from '../../../../shared/log.js';
+import { memoryEvents } from '../../../../shared/kube/events.js';
 import { Resources } from '../../../../shared/kube/resources.js';
 import type { StepEnv } from '../../../../shared/runtime/env.js';
 import { createSettingsSource, type QuayClientParams } from '../../../../shared/settings/load.js';
@@ -39,6 +40,7 @@ export interface TestWorld {
   readonly quay: FakeQuay;
   readonly env: StepEnv;
   readonly log: ReturnType<typeof memoryLogger>;
+  readonly events: ReturnType<typeof memoryEvents>;
   /** The parameters of every Quay client the settings built (to check which token was used). */
   readonly clients: QuayClientParams[];
 }
@@ -53,6 +55,7 @@ export const world = (
   const kube = fakeKube();
   const quay = fakeQuay();
   const log = memoryLogger();
+  const events = memoryEvents();
   const clients: QuayClientParams[] = [];
   if (options.integration !== false) kube.put(Resources.QuayIntegration, quayIntegration(options.spec));
   if (options.secret !== false) kube.put(Resources.Secret, tokenSecret());
@@ -69,8 +72,9 @@ export const world = (
     kube,
     quay,
     log,
+    events,
     clients,
-    env: { kube, settings, log, now: () => new Date('2026-11-25T10:00:00Z'), resyncConcurrency: 2 },
+    env: { kube, settings, log, events, now: () => new Date('2026-11-25T10:00:00Z'), resyncConcurrency: 2 },
   };
 };
 

@@ -135,15 +135,15 @@ export const fakeKube = (): FakeKube => {
         const current = store.get(k);
         if (patch.type === 'json')
           return TE.left({ _tag: 'KubeRejected', status: 415, message: 'json patch not faked' });
-        const body = clone(patch.body) as Obj;
+        const body = clone(patch.body) as Omit<Obj, 'metadata'> & { metadata?: Obj['metadata'] };
         if (current === undefined) {
           if (patch.type !== 'apply') return TE.left(notFound(what));
           return TE.right(self.put(ref.type, body));
         }
-        const wantedRv = body.metadata.resourceVersion;
+        const wantedRv = body.metadata?.resourceVersion;
         if (wantedRv !== undefined && wantedRv !== current.metadata.resourceVersion)
           return TE.left({ _tag: 'KubeConflict', message: `${what}: the object has been modified` });
-        delete body.metadata.resourceVersion;
+        if (body.metadata !== undefined) delete body.metadata.resourceVersion;
         const next = stamp(mergePatch(current, body) as Obj);
         store.set(k, next);
         return TE.right(clone(next));
