@@ -4,7 +4,8 @@
 //   Service (knative/base, node flags included), i.e. faas-js-runtime's CLI;
 // - tsc's output, unbundled, under the same command;
 // - from source by tsx (test/support/step-server.ts), as the tests and `npm start` run it;
-// - the floor: the same CLI serving an empty function, what no step can go below under this command.
+// - the floor: the same CLI serving an empty function, what no step can go below under this command;
+// - bare node: node:http answering 204, what no Node.js function server can go below on this machine.
 // Steps reach the API server through a JSON kubeconfig, the path a pod's ServiceAccount takes too
 // (shared/kube/access.ts; a YAML kubeconfig would load @kubernetes/client-node).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -19,13 +20,14 @@ import { readEventPath, renderInstall } from '../test/event-path/manifests.js';
 import { STEP_SERVER, waitReady } from '../test/support/step-processes.js';
 import { apiServerEvent } from '../test/unit/shared/fakes/events.js';
 
-export type Variant = 'image' | 'tsc output' | 'tsx (source)' | 'floor';
+export type Variant = 'image' | 'tsc output' | 'tsx (source)' | 'floor' | 'bare node';
 
 export const describeVariant: Readonly<Record<Variant, string>> = {
   image: "image (npm run build's bundle, the Knative Service's command)",
   'tsc output': 'tsc output, unbundled, same command',
   'tsx (source)': 'tsx from source (tests, npm start)',
   floor: "floor: faas-js-runtime's CLI serving an empty function",
+  'bare node': 'bare node: node:http answering 204 (no runtime)',
 };
 
 /** Node's arguments (flags, then the script and its arguments) and the environment of one step process. */
@@ -86,6 +88,13 @@ export const prepareBuilds = async (dir: string, kubeconfigPath: string): Promis
     join(floor, 'functions', 'index.js'),
     "export const handle = () => ({ statusCode: 204, headers: {}, body: '' });\n",
   );
+  const bare = join(dir, 'bare-node.mjs');
+  writeFileSync(
+    bare,
+    "import { createServer } from 'node:http';\n" +
+      'createServer((req, res) => { req.resume(); req.on(\'end\', () => { res.statusCode = req.url === \'/health/readiness\' ? 200 : 204; res.end(); }); })' +
+      '.listen(Number(process.env.FUNC_PORT), \'127.0.0.1\');\n',
+  );
   const json = join(dir, 'kubeconfig.json');
   writeFileSync(json, JSON.stringify(parse(readFileSync(kubeconfigPath, 'utf8'))));
   const portShim = join(image, 'port-shim.mjs');
@@ -110,6 +119,8 @@ export const prepareBuilds = async (dir: string, kubeconfigPath: string): Promis
         return { args: ['--import', 'tsx', STEP_SERVER], env: {} };
       case 'floor':
         return underCli(step, floor);
+      case 'bare node':
+        return { args: [bare], env: {} };
     }
   };
   const imageArgs = underCli('namespace', join(image, 'dist')).args;

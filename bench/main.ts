@@ -90,7 +90,7 @@ try {
 
   // Cold start and idle RSS. The variants are measured in turn, run by run, so that a change of the machine's load
   // weighs on all of them alike.
-  const variants: readonly Variant[] = ['image', 'tsc output', 'tsx (source)', 'floor'];
+  const variants: readonly Variant[] = ['image', 'tsc output', 'tsx (source)', 'floor', 'bare node'];
   const runs = new Map<Variant, ColdStart[]>(variants.map((v) => [v, []]));
   for (let i = 0; i < RUNS; i++)
     for (const variant of variants)
@@ -114,7 +114,7 @@ try {
     log(
       `bench: cold start ${variant}: ${JSON.stringify(c)} (all: ${r.map((x) => x.coldStartMs.toFixed(0)).join(', ')} ms)`,
     );
-    const floor = variant === 'floor';
+    const floor = variant === 'floor' || variant === 'bare node';
     rows.push({
       metric: `cold start, namespace step, ${describeVariant[variant]} (median of ${RUNS}; process start → first event answered, ${c.statuses.join('/')}; load ${loadAfter.toFixed(1)})`,
       quayBridge: fmt(c.coldStartMs, 'ms'),

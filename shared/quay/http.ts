@@ -135,6 +135,22 @@ export const createTransport = (opts: TransportOptions): QuayHttp & { readonly c
   const secret = opts.token.reveal();
   const authorization: Record<string, string> = secret === '' ? {} : { authorization: `Bearer ${secret}` };
 
+  // A 429 is about the whole client (Quay limits by token and address), so its wait holds every request of this
+  // client, not only the one that met it: the others would only collect 429s of their own and extend the limit.
+  let pause: Promise<void> | undefined;
+  let pauseEnds = 0;
+  const holdAll = (ms: number): Promise<void> => {
+    const until = now() + ms;
+    if (pause === undefined || until > pauseEnds) {
+      pauseEnds = until;
+      const p: Promise<void> = sleep(ms).then(() => {
+        if (pause === p) pause = undefined;
+      });
+      pause = p;
+    }
+    return pause;
+  };
+
   const report = (info: RequestInfo): void => {
     try {
       opts.onRequest?.(info);
@@ -218,6 +234,7 @@ export const createTransport = (opts: TransportOptions): QuayHttp & { readonly c
           message: `not sent: ${request.method} ${request.path} names "." or ".." as a path segment`,
         });
       for (let n = 1; ; n++) {
+        while (pause !== undefined) await pause;
         const outcome = await attempt(request, n);
         const retryAfterMs =
           outcome.kind === 'response'
@@ -229,7 +246,10 @@ export const createTransport = (opts: TransportOptions): QuayHttp & { readonly c
             : isRetryableStatus(outcome.response.status);
         if (!retryable || n >= policy.attempts)
           return E.mapLeft(redactError(secret))(finish(request, outcome, n, retryAfterMs));
-        await sleep(retryDelay(policy, n, retryAfterMs, random));
+        const delay = retryDelay(policy, n, retryAfterMs, random);
+        await (outcome.kind === 'response' && outcome.response.status === 429
+          ? holdAll(delay)
+          : sleep(delay));
       }
     };
 

@@ -156,6 +156,41 @@ describe('Quay transport over HTTP', () => {
     expect(t.sleeps).to.deep.equal([0, 1_000]);
   });
 
+  it("holds every request of the client during one request's 429 wait, not only the one that met it", async () => {
+    let released = false;
+    const arrivals: { path: string; released: boolean }[] = [];
+    const server = await start((req, res) => {
+      arrivals.push({ path: req.url ?? '', released });
+      if (req.url === '/a' && arrivals.filter((a) => a.path === '/a').length === 1)
+        json(res, 429, {}, { 'retry-after': '1' });
+      else json(res, 200, {});
+    });
+    let release: () => void = () => undefined;
+    const t = transport(server.url, {
+      sleep: () =>
+        new Promise<void>((resolve) => {
+          release = () => {
+            released = true;
+            resolve();
+          };
+        }),
+    });
+    const a = t.send({ method: 'GET', path: '/a' })();
+    while (arrivals.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20)); // A has its 429 and is waiting
+    const b = t.send({ method: 'GET', path: '/b' })();
+    // Time for B to reach the server if nothing held it (localhost answers in about a millisecond).
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    expect(E.isRight(await a)).to.equal(true);
+    expect(E.isRight(await b)).to.equal(true);
+    // A's retry and B race once released; neither went out before.
+    expect(arrivals[0]).to.deep.equal({ path: '/a', released: false });
+    expect(arrivals.slice(1).every((x) => x.released)).to.equal(true);
+    expect(arrivals).to.have.length(3);
+    expect(arrivals.filter((x) => x.path === '/b')).to.deep.equal([{ path: '/b', released: true }]);
+  });
+
   it('gives QuayRateLimited with the last Retry-After once the attempts are spent', async () => {
     const server = await start((_req, res) => {
       res.writeHead(429, { 'content-type': 'text/html', 'retry-after': '7' });
