@@ -7,6 +7,7 @@
 //   QUAY_BRIDGE_QUAY_TIMEOUT_SECONDS    per Quay request attempt, default the client's (10)
 //   QUAY_BRIDGE_MAX_IN_FLIGHT           events a step process works on at once, the others wait (runtime/gate.ts);
 //                                       default 16
+//   QUAY_BRIDGE_MAX_QUEUED              events that may wait for the gate; more are answered 429 (shed), default 256
 // Heavy modules (got, the Quay client) are imported here, lazily, so that loading a step stays light; client-node is
 // not loaded at all unless the kubeconfig needs it (kube/access.ts).
 import type { KubeAccess } from './kube/access.js';
@@ -28,6 +29,10 @@ const positive = (env: Env, name: string, fallback: number): number => {
 /** QUAY_BRIDGE_MAX_IN_FLIGHT, at least 1. */
 export const maxInFlight = (env: Env = process.env): number =>
   Math.max(1, Math.floor(positive(env, 'QUAY_BRIDGE_MAX_IN_FLIGHT', 16)));
+
+/** QUAY_BRIDGE_MAX_QUEUED, at least 0. */
+export const maxQueued = (env: Env = process.env): number =>
+  Math.floor(positive(env, 'QUAY_BRIDGE_MAX_QUEUED', 256));
 
 /** What tests (and the bench) may replace: the cluster to talk to, and where the log lines go. */
 export interface WiringOverrides {

@@ -79,6 +79,23 @@ export const makeHandler =
     const started = performance.now();
     const ce = context.cloudevent;
     const env = await environment();
+    if (gate.full()) {
+      // Shed before any work: the broker retries a 429, by then the queue has moved.
+      const retryAfterSeconds = Math.max(1, Math.ceil(gate.waiting() / gate.limit));
+      env.log.warn('event shed', {
+        ...eventFields(ce),
+        step: step.name,
+        status: 429,
+        waiting: gate.waiting(),
+        retryAfterSeconds,
+      });
+      return httpAnswerOf({
+        status: 429,
+        outcome: 'failed',
+        message: `busy: ${String(gate.waiting())} events are waiting; retry later`,
+        retryAfterSeconds,
+      });
+    }
     let answer: Answer;
     let result: StepResult | undefined;
     let error: SyncError | undefined;

@@ -3,7 +3,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { memoryLogger } from '../../../../shared/log.js';
 import { createGate } from '../../../../shared/runtime/gate.js';
 import { makeHandler, type Step } from '../../../../shared/runtime/handler.js';
-import { maxInFlight } from '../../../../shared/wiring.js';
+import { maxInFlight, maxQueued } from '../../../../shared/wiring.js';
 
 interface Deferred {
   readonly promise: Promise<void>;
@@ -105,5 +105,38 @@ describe('the in-flight gate of a step process', () => {
     expect(maxInFlight({ QUAY_BRIDGE_MAX_IN_FLIGHT: '4' })).to.equal(4);
     expect(maxInFlight({ QUAY_BRIDGE_MAX_IN_FLIGHT: '0' })).to.equal(1);
     expect(() => maxInFlight({ QUAY_BRIDGE_MAX_IN_FLIGHT: 'many' })).to.throw(/QUAY_BRIDGE_MAX_IN_FLIGHT/);
+  });
+
+  it('sheds an event with 429 and Retry-After once maxWaiting wait, without running the step', async () => {
+    const log = memoryLogger();
+    const release = deferred();
+    const began: string[] = [];
+    const step: Step<{ log: typeof log }> = {
+      name: 'test',
+      run: (event) => () => async () => {
+        began.push((event as { id: string }).id);
+        await release.promise;
+        return TE.right({ outcome: 'unchanged' as const })();
+      },
+    };
+    const handle = makeHandler(step, () => Promise.resolve({ log }), createGate(1, 2));
+    const held = ['a', 'b', 'c'].map((id) => handle({ cloudevent: { id } }));
+    await tick();
+    await tick();
+    const shed = await handle({ cloudevent: { id: 'd' } });
+    expect(shed.statusCode).to.equal(429);
+    expect(shed.headers['retry-after']).to.equal('2');
+    release.resolve();
+    expect((await Promise.all(held)).map((a) => a.statusCode)).to.deep.equal([204, 204, 204]);
+    expect(began).to.deep.equal(['a', 'b', 'c']);
+    expect(log.lines.filter((l) => l.msg === 'event shed').map((l) => l.id)).to.deep.equal(['d']);
+    // Room again: the next one is taken.
+    expect((await handle({ cloudevent: { id: 'e' } })).statusCode).to.equal(204);
+  });
+
+  it('takes maxWaiting from QUAY_BRIDGE_MAX_QUEUED (default 256)', () => {
+    expect(maxQueued({})).to.equal(256);
+    expect(maxQueued({ QUAY_BRIDGE_MAX_QUEUED: '0' })).to.equal(0);
+    expect(() => maxQueued({ QUAY_BRIDGE_MAX_QUEUED: '-1' })).to.throw(/QUAY_BRIDGE_MAX_QUEUED/);
   });
 });
