@@ -92,8 +92,8 @@ export const prepareBuilds = async (dir: string, kubeconfigPath: string): Promis
   writeFileSync(
     bare,
     "import { createServer } from 'node:http';\n" +
-      'createServer((req, res) => { req.resume(); req.on(\'end\', () => { res.statusCode = req.url === \'/health/readiness\' ? 200 : 204; res.end(); }); })' +
-      '.listen(Number(process.env.FUNC_PORT), \'127.0.0.1\');\n',
+      "createServer((req, res) => { req.resume(); req.on('end', () => { res.statusCode = req.url === '/health/readiness' ? 200 : 204; res.end(); }); })" +
+      ".listen(Number(process.env.FUNC_PORT), '127.0.0.1');\n",
   );
   const json = join(dir, 'kubeconfig.json');
   writeFileSync(json, JSON.stringify(parse(readFileSync(kubeconfigPath, 'utf8'))));
@@ -227,4 +227,34 @@ export const coldStart = async (
   } finally {
     child.kill('SIGKILL');
   }
+};
+
+/** The memory limit of each step's Knative Service (knative/base), in MiB (as rssMb reads /proc), by QUAY_BRIDGE_STEP. */
+export const memoryLimitsMb = (): Map<string, number> => {
+  const limits = new Map<string, number>();
+  for (const o of renderInstall()) {
+    if (o.kind !== 'Service' || !o.apiVersion.startsWith('serving.knative.dev/')) continue;
+    const containers =
+      (
+        o as unknown as {
+          spec?: {
+            template?: {
+              spec?: {
+                containers?: {
+                  env?: { name: string; value?: string }[];
+                  resources?: { limits?: { memory?: string } };
+                }[];
+              };
+            };
+          };
+        }
+      ).spec?.template?.spec?.containers ?? [];
+    for (const c of containers) {
+      const step = c.env?.find((e) => e.name === 'QUAY_BRIDGE_STEP')?.value;
+      const m = /^(\d+)(Mi|Gi)$/.exec(c.resources?.limits?.memory ?? '');
+      if (step !== undefined && m?.[1] !== undefined)
+        limits.set(step, (Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1) * (1024 * 1024)) / 1e6);
+    }
+  }
+  return limits;
 };
