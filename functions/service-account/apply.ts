@@ -15,7 +15,7 @@ import type { Change, Robot } from '../../shared/quay/types.js';
 import { withQuay, type WorkEnv } from '../../shared/runtime/work.js';
 import { reconcileRepository } from '../image-stream/apply.js';
 import { provision, refusalOrMissing, setFinalizers } from '../namespace/apply.js';
-import { defaultPermissionNeedsFix, type RobotTarget } from './plan.js';
+import { defaultPermissionNeedsFix, ensuredInCluster, type RobotTarget } from './plan.js';
 import { ensureSecret, linkSecret, readSecret } from './secret.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
@@ -215,6 +215,39 @@ export const reconcileServiceAccount = (target: RobotTarget): Effect<ServiceAcco
     RTE.Do,
     RTE.bind('finalizer', () => finalizerFirst(target.namespace, target.finalizerNeeded)),
     RTE.bind('secret', () => readSecret(target)),
+    RTE.flatMap(({ finalizer, secret }) =>
+      pipe(
+        ensuredInCluster(target, secret),
+        O.match(
+          () => reconcileInQuay(target, finalizer, secret),
+          (robot) => RTE.right<WorkEnv, SyncError, ServiceAccountResult>(echo(robot)),
+        ),
+      ),
+    ),
+  );
+
+/** The bridge's own echo (ensuredInCluster): everything unchanged, nothing asked of Quay. */
+const echo = (robot: Robot): ServiceAccountResult => ({
+  robot,
+  namespace: 'unchanged',
+  changes: {
+    robot: 'unchanged',
+    defaultPermission: 'unchanged',
+    secret: 'unchanged',
+    link: 'unchanged',
+    repositories: 0,
+  },
+});
+
+const reconcileInQuay = (
+  target: RobotTarget,
+  finalizer: Change,
+  secret: O.Option<Secret>,
+): Effect<ServiceAccountResult> =>
+  pipe(
+    RTE.Do,
+    RTE.bind('finalizer', () => RTE.right<WorkEnv, SyncError, Change>(finalizer)),
+    RTE.bind('secret', () => RTE.right<WorkEnv, SyncError, O.Option<Secret>>(secret)),
     RTE.bind('robot', ({ secret }) => inOrganization(target, robotFor(target, secret))),
     RTE.bind('defaultPermission', ({ robot }) => defaultPermissionFor(target, robot.value.change)),
     RTE.flatMap(({ finalizer, secret, robot, defaultPermission }) =>

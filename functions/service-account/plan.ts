@@ -1,5 +1,6 @@
 // What a managed ServiceAccount needs, decided purely: is it in scope (plan the scope), does its robot exist, is
 // there exactly one default permission with the right role (docs/qbo-compatibility.md#b9), is its Secret what it should be, is it linked.
+import { createHash } from 'node:crypto';
 import * as O from 'fp-ts/lib/Option.js';
 import type { Namespace, Secret, ServiceAccount } from '../../shared/kube/objects.js';
 import {
@@ -126,7 +127,24 @@ export interface DesiredSecret {
   /** The `.dockerconfigjson` document. */
   readonly config: DockerConfig;
   readonly owner: { readonly name: string; readonly uid: string };
+  /** ENSURED_ANNOTATION's value: what was ensured in Quay before this Secret was written (ensuredStamp). */
+  readonly stamp: string;
 }
+
+/**
+ * Written on a robot Secret only after its robot and default permission were ensured in Quay (the Secret comes last
+ * in every reconcile), over the registry, organization, robot, role and the Secret's own credentials. A later event
+ * that finds the stamp matching, the Secret linked and the finalizer in place is the bridge's own echo (its link
+ * patch, its Secret write): nothing in the cluster changed what Quay must hold, so it costs no Quay call. Drift only
+ * Quay can show (a robot deleted there by hand) waits for the resync, which always asks Quay.
+ */
+export const ENSURED_ANNOTATION = 'quay-bridge.quay.redhat.com/ensured';
+
+export const ensuredStamp = (target: RobotTarget, config: unknown): string =>
+  createHash('sha256')
+    .update(canonical([target.registryHost, target.org, target.robotName, target.role, config]))
+    .digest('hex')
+    .slice(0, 32);
 
 export interface DockerConfig {
   readonly auths: Readonly<
@@ -148,12 +166,16 @@ export const dockerConfig = (registryHost: string, robot: Robot): DockerConfig =
   },
 });
 
-export const desiredSecret = (target: RobotTarget, robot: Robot): DesiredSecret => ({
-  name: target.secretName,
-  namespace: target.serviceAccount.metadata.namespace,
-  config: dockerConfig(target.registryHost, robot),
-  owner: { name: target.serviceAccount.metadata.name, uid: target.serviceAccount.metadata.uid ?? '' },
-});
+export const desiredSecret = (target: RobotTarget, robot: Robot): DesiredSecret => {
+  const config = dockerConfig(target.registryHost, robot);
+  return {
+    name: target.secretName,
+    namespace: target.serviceAccount.metadata.namespace,
+    config,
+    owner: { name: target.serviceAccount.metadata.name, uid: target.serviceAccount.metadata.uid ?? '' },
+    stamp: ensuredStamp(target, config),
+  };
+};
 
 const canonical = (u: unknown): string =>
   JSON.stringify(u, (_k, v: unknown) =>
@@ -196,7 +218,31 @@ export const planSecret = (existing: O.Option<Secret>, desired: DesiredSecret): 
     )
   )
     return { _tag: 'Apply', why: 'owner missing' };
+  if (s.metadata.annotations?.[ENSURED_ANNOTATION] !== desired.stamp) return { _tag: 'Apply', why: 'stamp' };
   return { _tag: 'Unchanged' };
+};
+
+/**
+ * The robot as the Secret holds it, when the cluster alone shows this ServiceAccount's robot as the bridge left it:
+ * the namespace has our finalizer, the Secret is ours (type, label, owner), holds this robot's credentials for this
+ * registry, carries the stamp of exactly that, and the ServiceAccount links it. See ENSURED_ANNOTATION.
+ */
+export const ensuredInCluster = (target: RobotTarget, secret: O.Option<Secret>): O.Option<Robot> => {
+  if (target.finalizerNeeded || O.isNone(secret)) return O.none;
+  const s = secret.value;
+  const config = storedConfig(s) as Partial<DockerConfig> | undefined;
+  const entry = config?.auths?.[target.registryHost];
+  const proven =
+    entry !== undefined &&
+    (s.type ?? 'Opaque') === DOCKERCONFIG_TYPE &&
+    s.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE &&
+    (s.metadata.ownerReferences ?? []).some(
+      (o) => o.kind === 'ServiceAccount' && o.uid === target.serviceAccount.metadata.uid,
+    ) &&
+    entry.username === target.robotName &&
+    s.metadata.annotations?.[ENSURED_ANNOTATION] === ensuredStamp(target, config) &&
+    O.isNone(planLinks(target.serviceAccount, target.secretName));
+  return proven ? O.some({ name: entry.username, token: entry.password, description: '' }) : O.none;
 };
 
 /** The server-side apply configuration: only the fields quay-bridge owns. */
@@ -207,6 +253,7 @@ export const secretApplyBody = (desired: DesiredSecret): object => ({
     name: desired.name,
     namespace: desired.namespace,
     labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+    annotations: { [ENSURED_ANNOTATION]: desired.stamp },
     ownerReferences: [
       { apiVersion: 'v1', kind: 'ServiceAccount', name: desired.owner.name, uid: desired.owner.uid },
     ],

@@ -19,6 +19,15 @@ const secretConfig = (w: TestWorld, name = 'builder-quay-openshift') => {
       });
 };
 
+/**
+ * The robot Secret without the bridge's stamp (as an older version or QBO left it): the next event cannot tell from
+ * the cluster that Quay holds what it should, so it asks Quay.
+ */
+const unstamp = (w: TestWorld, name = 'builder-quay-openshift') => {
+  const s = w.kube.read(Resources.Secret, 'team-a', name);
+  w.kube.put(Resources.Secret, { ...s, metadata: { ...s?.metadata, annotations: {} } });
+};
+
 /** A provisioned namespace with its builder ServiceAccount. */
 const setup = (w: TestWorld) => {
   w.kube.put(Resources.Namespace, namespace('team-a', { finalizers: [ours] }));
@@ -65,10 +74,43 @@ describe('service-account step (handle)', () => {
     });
   });
 
-  it('costs two Quay reads and no writes when nothing changed', async () => {
+  it('costs no Quay call for its own echo: the Secret stamped, linked, the finalizer in place', async () => {
     const w = world();
     const sa = setup(w);
     await deliver(w, apiServerEvent('add', sa));
+    const linked = w.kube.read(Resources.ServiceAccount, 'team-a', 'builder') ?? {};
+    w.quay.calls.length = 0;
+    w.kube.calls.length = 0;
+    expect((await deliver(w, apiServerEvent('update', linked))).statusCode).to.equal(204);
+    const secret = w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift') ?? {};
+    expect((await deliver(w, apiServerEvent('add', secret, { mode: 'ref' }))).statusCode).to.equal(204);
+    expect(w.quay.calls).to.deep.equal([]);
+    expect(w.kube.calls.filter((c) => !c.startsWith('get') && !c.startsWith('list'))).to.deep.equal([]);
+    expect(w.log.lines.slice(1).map((l) => [l.outcome, l.quayCalls])).to.deep.equal([
+      ['unchanged', 0],
+      ['unchanged', 0],
+    ]);
+  });
+
+  it('asks Quay again when the stamp does not match what the settings want (another role)', async () => {
+    const w = world();
+    const sa = setup(w);
+    await deliver(w, apiServerEvent('add', sa));
+    const s = w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift');
+    w.kube.put(Resources.Secret, {
+      ...s,
+      metadata: { ...s?.metadata, annotations: { 'quay-bridge.quay.redhat.com/ensured': '0'.repeat(32) } },
+    });
+    w.quay.calls.length = 0;
+    await deliver(w, apiServerEvent('update', sa));
+    expect(w.quay.calls).to.include('getRobot(openshift_team-a,builder)');
+  });
+
+  it('costs two Quay reads and one stamp write when the Secret has no stamp yet', async () => {
+    const w = world();
+    const sa = setup(w);
+    await deliver(w, apiServerEvent('add', sa));
+    unstamp(w);
     w.quay.calls.length = 0;
     w.kube.calls.length = 0;
     const answer = await deliver(w, apiServerEvent('update', sa));
@@ -77,8 +119,10 @@ describe('service-account step (handle)', () => {
       'getRobot(openshift_team-a,builder)',
       'listDefaultPermissions(openshift_team-a)',
     ]);
-    expect(w.kube.calls.filter((c) => !c.startsWith('get') && !c.startsWith('list'))).to.deep.equal([]);
-    expect(w.log.lines[1]).to.include({ outcome: 'unchanged', quayCalls: 2 });
+    expect(w.kube.calls.filter((c) => !c.startsWith('get') && !c.startsWith('list'))).to.deep.equal([
+      'patch Secret team-a/builder-quay-openshift apply',
+    ]);
+    expect(w.log.lines[1]).to.include({ outcome: 'updated', quayCalls: 2 });
   });
 
   it('creates the organization and the namespace finalizer itself when its event comes before the namespace’s', async () => {
@@ -99,6 +143,7 @@ describe('service-account step (handle)', () => {
     const org = w.quay.orgs.get('openshift_team-a');
     if (org === undefined) throw new Error('no org');
     org.prototypes = org.prototypes.map((p) => ({ ...p, role: 'read' }));
+    unstamp(w);
     w.quay.calls.length = 0;
     await deliver(w, apiServerEvent('update', sa));
     expect(w.quay.calls).to.include(
@@ -111,6 +156,7 @@ describe('service-account step (handle)', () => {
     const w = world();
     const sa = setup(w);
     await deliver(w, apiServerEvent('add', sa));
+    unstamp(w);
     const before = w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift');
     w.quay.calls.length = 0;
     w.quay.fail('getRobot', { _tag: 'QuayAuthFailed', status: 401, message: 'invalid_token' });
@@ -168,12 +214,24 @@ describe('service-account step (handle)', () => {
     expect(w.quay.orgs.has('openshift_team-a')).to.equal(false);
   });
 
+  it('leaves a robot deleted in Quay by hand to the resync when the cluster shows nothing changed', async () => {
+    const w = world();
+    const sa = setup(w);
+    await deliver(w, apiServerEvent('add', sa));
+    w.quay.orgs.get('openshift_team-a')?.robots.clear();
+    w.quay.calls.length = 0;
+    await deliver(w, apiServerEvent('update', sa));
+    expect(w.quay.calls).to.deep.equal([]);
+    expect(w.quay.orgs.get('openshift_team-a')?.robots.size).to.equal(0);
+  });
+
   it('recreates a robot deleted in Quay and updates the Secret with its new token', async () => {
     const w = world();
     const sa = setup(w);
     await deliver(w, apiServerEvent('add', sa));
     const before = secretConfig(w)?.auths['quay.example.com']?.password;
     w.quay.orgs.get('openshift_team-a')?.robots.clear();
+    unstamp(w);
     await deliver(w, apiServerEvent('update', sa));
     const after = secretConfig(w)?.auths['quay.example.com']?.password;
     expect(after).to.be.a('string').and.not.equal(before);
@@ -213,7 +271,8 @@ describe('service-account step (handle)', () => {
       'app.kubernetes.io/managed-by': 'quay-bridge',
       team: 'blue',
     });
-    expect(after?.metadata.annotations).to.deep.equal({ note: 'keep me' });
+    expect(after?.metadata.annotations).to.deep.include({ note: 'keep me' });
+    expect(after?.metadata.annotations).to.have.property('quay-bridge.quay.redhat.com/ensured');
     expect(secretConfig(w)?.auths['quay.example.com']?.username).to.equal('openshift_team-a+builder');
   });
 

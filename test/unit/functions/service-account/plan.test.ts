@@ -11,6 +11,7 @@ import {
 import {
   defaultPermissionNeedsFix,
   desiredSecret,
+  ensuredInCluster,
   dockerConfig,
   planLinks,
   planSecret,
@@ -206,6 +207,7 @@ describe('service-account plan', () => {
           name: 'builder-quay-openshift',
           namespace: 'team-a',
           labels: { 'app.kubernetes.io/managed-by': 'quay-bridge' },
+          annotations: { 'quay-bridge.quay.redhat.com/ensured': desired.stamp },
           ownerReferences: [
             { apiVersion: 'v1', kind: 'ServiceAccount', name: 'builder', uid: 'uid-builder' },
           ],
@@ -224,7 +226,7 @@ describe('service-account plan', () => {
               name: 'builder-quay-openshift',
               namespace: 'team-a',
               labels: { 'app.kubernetes.io/managed-by': 'quay-bridge', team: 'x' },
-              annotations: { a: 'b' },
+              annotations: { a: 'b', 'quay-bridge.quay.redhat.com/ensured': desired.stamp },
               ownerReferences: [
                 { apiVersion: 'v1', kind: 'ServiceAccount', name: 'builder', uid: 'uid-builder' },
               ],
@@ -275,6 +277,71 @@ describe('service-account plan', () => {
     for (const [name, existing, want] of table)
       it(name, () => {
         expect(planSecret(existing, desired)._tag).to.equal(want);
+      });
+  });
+
+  describe("the bridge's own echo, told from the cluster alone (ensuredInCluster)", () => {
+    const linkedSa = {
+      ...sa('builder'),
+      secrets: [{ name: 'builder-quay-openshift' }],
+      imagePullSecrets: [{ name: 'builder-quay-openshift' }],
+    };
+    const target = {
+      serviceAccount: linkedSa,
+      org: 'openshift_team-a',
+      robotName: 'openshift_team-a+builder',
+      role: 'write',
+      secretName: 'builder-quay-openshift',
+      registryHost: 'quay.example.com',
+      finalizerNeeded: false,
+    } as unknown as RobotTarget;
+    const robot = { name: 'openshift_team-a+builder', token: 'T0KEN', description: '' };
+    const secret = (t: RobotTarget = target, r = robot): Secret =>
+      secretApplyBody(desiredSecret(t, r)) as Secret;
+    const table: readonly [string, RobotTarget, O.Option<Secret>, boolean][] = [
+      ['stamped, linked, finalizer in place → echo', target, O.some(secret()), true],
+      ['no Secret → ask Quay', target, O.none, false],
+      [
+        'the namespace lacks our finalizer → ask Quay',
+        { ...target, finalizerNeeded: true },
+        O.some(secret()),
+        false,
+      ],
+      [
+        'not linked from the ServiceAccount → ask Quay',
+        { ...target, serviceAccount: sa('builder') },
+        O.some(secret()),
+        false,
+      ],
+      ['stamped for another role → ask Quay', target, O.some(secret({ ...target, role: 'read' })), false],
+      [
+        'another robot’s credentials, stamped for them → ask Quay',
+        target,
+        O.some(
+          secret(
+            { ...target, robotName: 'openshift_team-b+builder' },
+            { ...robot, name: 'openshift_team-b+builder' },
+          ),
+        ),
+        false,
+      ],
+      [
+        'credentials edited after the stamp → ask Quay',
+        target,
+        O.some({
+          ...secret(),
+          data: {
+            '.dockerconfigjson': Buffer.from(
+              '{"auths":{"quay.example.com":{"username":"openshift_team-a+builder","password":"X","auth":"X"}}}',
+            ).toString('base64'),
+          },
+        }),
+        false,
+      ],
+    ];
+    for (const [name, t, stored, echo] of table)
+      it(name, () => {
+        expect(O.isSome(ensuredInCluster(t, stored))).to.equal(echo);
       });
   });
 
