@@ -13,6 +13,12 @@ export const DEFAULT_ROBOT_ROLES: ReadonlyMap<string, RobotRole> = new Map([
 
 export const NAMESPACE_FINALIZER = 'quay.redhat.com/quayintegrations';
 export const LEGACY_NAMESPACE_FINALIZER = 'redhatcop.redhat.io/quayintegrations';
+/**
+ * On a namespace, `<registry host>/<organization>` once that organization was ensured for it (written after the
+ * finalizer and the organization): a later event that finds it, with the finalizer, is the bridge's own echo and
+ * asks Quay nothing. Removed with the finalizer. Namespaces are not writable by their tenants.
+ */
+export const ORGANIZATION_ANNOTATION = 'quay-bridge.quay.redhat.com/organization';
 
 const ANNOTATION_PREFIX = 'quay-registry-operator.quay.redhat.com/';
 export const BUILD_ANNOTATIONS = {

@@ -6,6 +6,7 @@ import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { invalidName, type SyncError } from '../../shared/errors.js';
 import { Namespace } from '../../shared/kube/objects.js';
+import { ORGANIZATION_ANNOTATION } from '../../shared/names.js';
 import { Resources } from '../../shared/kube/resources.js';
 import { updateWithRetry, type UpdateResult } from '../../shared/kube/update.js';
 import type { Change } from '../../shared/quay/types.js';
@@ -31,9 +32,17 @@ export const setFinalizers = (ns: Namespace, change: 'provision' | 'release'): E
         (current) => {
           if (current.metadata.deletionTimestamp !== undefined && change === 'provision') return O.none;
           const wanted = finalizersAfter(current, change);
-          return sameList(wanted, current.metadata.finalizers ?? [])
+          // The organization stamp goes with the finalizer: a namespace back in scope is provisioned anew.
+          const stamped = current.metadata.annotations?.[ORGANIZATION_ANNOTATION] !== undefined;
+          const dropStamp = change === 'release' && stamped;
+          return sameList(wanted, current.metadata.finalizers ?? []) && !dropStamp
             ? O.none
-            : O.some({ metadata: { finalizers: wanted } });
+            : O.some({
+                metadata: {
+                  finalizers: wanted,
+                  ...(dropStamp ? { annotations: { [ORGANIZATION_ANNOTATION]: null } } : {}),
+                },
+              });
         },
       ),
     ),
@@ -55,6 +64,26 @@ export const provision = (ns: Namespace, org: string, finalizerNeeded: boolean):
             ),
           ),
     ),
+  );
+
+/** ORGANIZATION_ANNOTATION set to `stamp` (after the organization was ensured); a namespace gone meanwhile is fine. */
+const stampOrganization = (ns: Namespace, stamp: string): Effect<undefined> =>
+  pipe(
+    RTE.asks((env: WorkEnv) => env.kube),
+    RTE.flatMapTaskEither((kube) =>
+      updateWithRetry(
+        kube,
+        { type: Resources.Namespace, name: ns.metadata.name },
+        Namespace,
+        ns,
+        (current) =>
+          current.metadata.deletionTimestamp !== undefined ||
+          current.metadata.annotations?.[ORGANIZATION_ANNOTATION] === stamp
+            ? O.none
+            : O.some({ metadata: { annotations: { [ORGANIZATION_ANNOTATION]: stamp } } }),
+      ),
+    ),
+    RTE.as(undefined),
   );
 
 /**
@@ -97,8 +126,14 @@ export const applyNamespacePlan = (plan: NamespacePlan): Effect<StepResult> => {
     case 'Ignore':
       return RTE.right({ outcome: 'ignored', reason: plan.reason });
     case 'Provision':
+      if (plan.ensured)
+        return RTE.right({
+          outcome: 'unchanged',
+          reason: `organization ${plan.org} (ensured, per the namespace's ${ORGANIZATION_ANNOTATION})`,
+        });
       return pipe(
         provision(plan.namespace, plan.org, plan.addFinalizer || plan.dropLegacyFinalizer),
+        RTE.tap(() => stampOrganization(plan.namespace, plan.stamp)),
         RTE.map((change) => ({ outcome: strongest([change]), reason: `organization ${plan.org}` })),
       );
     case 'Finalize':

@@ -11,6 +11,7 @@ import {
   isAllowedNamespace,
   LEGACY_NAMESPACE_FINALIZER,
   NAMESPACE_FINALIZER,
+  ORGANIZATION_ANNOTATION,
   organizationName,
 } from '../../shared/names.js';
 import type { Settings } from '../../shared/settings/quay-integration.js';
@@ -25,6 +26,10 @@ export type NamespacePlan =
       readonly addFinalizer: boolean;
       /** The legacy redhatcop.redhat.io finalizer is replaced by ours. */
       readonly dropLegacyFinalizer: boolean;
+      /** ORGANIZATION_ANNOTATION's value for this organization on this Quay. */
+      readonly stamp: string;
+      /** The namespace carries that stamp and our finalizer: the organization was ensured, Quay is not asked. */
+      readonly ensured: boolean;
     }
   /** Terminating: delete the organization, then remove our finalizers. */
   | { readonly _tag: 'Finalize'; readonly namespace: Namespace; readonly org: string }
@@ -112,14 +117,23 @@ export const planNamespace = (
         : { _tag: 'Ignore', reason: scope.reason };
     case 'Invalid':
       return { _tag: 'Refuse', namespace: ours.length > 0 ? ns : undefined, message: scope.message };
-    case 'In':
+    case 'In': {
+      const stamp = `${settings.right.quay.registryHost}/${scope.org}`;
+      const addFinalizer = !ours.includes(NAMESPACE_FINALIZER);
+      const dropLegacyFinalizer = ours.includes(LEGACY_NAMESPACE_FINALIZER);
       return {
         _tag: 'Provision',
         namespace: ns,
         org: scope.org,
-        addFinalizer: !ours.includes(NAMESPACE_FINALIZER),
-        dropLegacyFinalizer: ours.includes(LEGACY_NAMESPACE_FINALIZER),
+        addFinalizer,
+        dropLegacyFinalizer,
+        stamp,
+        ensured:
+          !addFinalizer &&
+          !dropLegacyFinalizer &&
+          ns.metadata.annotations?.[ORGANIZATION_ANNOTATION] === stamp,
       };
+    }
   }
 };
 

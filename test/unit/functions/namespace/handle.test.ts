@@ -32,6 +32,58 @@ describe('namespace step (handle)', () => {
     expect(w.quay.calls).to.deep.equal(['currentUser()', 'ensureOrganization(openshift_team-a)']);
   });
 
+  it('stamps the namespace once its organization is ensured; its own echo then asks Quay nothing', async () => {
+    const w = world();
+    const ns = w.kube.put(Resources.Namespace, namespace('team-a'));
+    await deliver(w, apiServerEvent('add', ns));
+    const stamped = w.kube.read(Resources.Namespace, undefined, 'team-a');
+    expect(stamped?.metadata.annotations).to.deep.equal({
+      'quay-bridge.quay.redhat.com/organization': 'quay.example.com/openshift_team-a',
+    });
+    w.quay.calls.length = 0;
+    expect((await deliver(w, apiServerEvent('update', stamped ?? {}))).statusCode).to.equal(204);
+    expect(w.quay.calls).to.deep.equal([]);
+    expect(w.log.lines[1]).to.include({ outcome: 'unchanged', quayCalls: 0 });
+  });
+
+  it('asks Quay when the stamp names another Quay (the QuayIntegration moved)', async () => {
+    const w = world();
+    w.kube.put(Resources.Namespace, namespace('team-a', { finalizers: [ours] }));
+    const ns = w.kube.read(Resources.Namespace, undefined, 'team-a');
+    w.kube.put(Resources.Namespace, {
+      ...ns,
+      metadata: {
+        ...ns?.metadata,
+        annotations: { 'quay-bridge.quay.redhat.com/organization': 'old-quay.example.com/openshift_team-a' },
+      },
+    });
+    await deliver(w, apiServerEvent('update', ns ?? {}));
+    expect(w.quay.calls).to.include('ensureOrganization(openshift_team-a)');
+    expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.annotations).to.deep.equal({
+      'quay-bridge.quay.redhat.com/organization': 'quay.example.com/openshift_team-a',
+    });
+  });
+
+  it('removes the stamp with the finalizer when the namespace leaves scope', async () => {
+    const w = world({ spec: { denylistNamespaces: ['team-a'] } });
+    w.kube.put(Resources.Namespace, {
+      ...namespace('team-a', { finalizers: [ours] }),
+      metadata: {
+        name: 'team-a',
+        finalizers: [ours],
+        annotations: {
+          'quay-bridge.quay.redhat.com/organization': 'quay.example.com/openshift_team-a',
+          x: 'y',
+        },
+      },
+    });
+    const ns = w.kube.read(Resources.Namespace, undefined, 'team-a');
+    await deliver(w, apiServerEvent('update', ns ?? {}));
+    const after = w.kube.read(Resources.Namespace, undefined, 'team-a');
+    expect(after?.metadata.finalizers).to.deep.equal([]);
+    expect(after?.metadata.annotations).to.deep.equal({ x: 'y' });
+  });
+
   it('reads the namespace again instead of trusting the event (a stale add for a namespace now terminating)', async () => {
     const w = world();
     const stale = namespace('team-a');
