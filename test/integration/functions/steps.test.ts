@@ -277,10 +277,12 @@ describe('sync steps over HTTP, against the kube-apiserver and the Quay emulator
     expect((await stateOf('fn-pre')).secrets[2]).to.include({ authIsRobot: true });
   });
 
-  it('recreates a robot deleted in Quay and updates its Secret', async () => {
+  it('recreates a robot deleted in Quay and updates its Secret, at the resync (the cluster cannot show that drift)', async () => {
     const quay = createQuayClient({ apiUrl: w.quay.url, token: new Token(w.quay.adminToken) });
     const del = await quay.deleteRobot(orgOf('fn-pre'), 'default')();
     expect(E.isRight(del) && del.right).to.equal('deleted');
+    // The ServiceAccount's own event finds everything as the bridge left it in the cluster: no Quay call.
+    w.quay.resetCounts();
     expect(
       (
         await w.deliver(
@@ -289,6 +291,10 @@ describe('sync steps over HTTP, against the kube-apiserver and the Quay emulator
         )
       ).status,
     ).to.equal(204);
+    expect(w.quay.totalRequests()).to.equal(0);
+    expect((await stateOf('fn-pre')).secrets[1]).to.include({ authIsRobot: false });
+    // The resync asks Quay, and repairs it.
+    expect((await w.deliver('resync', pingEvent())).status).to.equal(204);
     expect((await stateOf('fn-pre')).secrets[1]).to.include({ authIsRobot: true });
   });
 
