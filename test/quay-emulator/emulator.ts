@@ -174,9 +174,9 @@ export const startQuayEmulator = async (opts: QuayEmulatorOptions = {}): Promise
   };
 
   const send = (res: http.ServerResponse, reply: Reply, head: boolean): void => {
-    const body = reply.status === 204 || head ? '' : reply.body;
-    res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
-    res.end(body);
+    const payload = reply.raw ?? reply.body;
+    res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(payload) });
+    res.end(reply.status === 204 || head ? '' : payload);
   };
 
   const scheme = opts.tls === undefined ? 'http' : 'https';

@@ -5,6 +5,8 @@ export interface Reply {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
+  /** Bytes sent instead of `body` (registry blobs and manifests). */
+  readonly raw?: Buffer;
 }
 
 const JSON_TYPE = { 'content-type': 'application/json' };

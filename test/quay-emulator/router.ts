@@ -3,7 +3,7 @@
 // with an Allow header for a known path and an unknown method, and nothing else matching at all (404).
 import type { Handler } from './context.js';
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface RouteSpec {
   readonly template: string;

@@ -4,6 +4,7 @@ import * as orgs from './handlers/organizations.js';
 import * as perms from './handlers/permissions.js';
 import * as protos from './handlers/prototypes.js';
 import * as registry from './handlers/registry.js';
+import * as v2 from './handlers/registry-v2.js';
 import * as repos from './handlers/repositories.js';
 import { robotRoutes as robots } from './handlers/robots.js';
 import * as su from './handlers/superuser.js';
@@ -99,4 +100,17 @@ export const ROUTES: readonly RouteSpec[] = [
 
   { template: '/v2/', handlers: { GET: registry.registryBase }, csrf: false },
   { template: '/v2/auth', handlers: { GET: registry.registryAuth }, csrf: false },
+  { template: '/v2/{repo*}/blobs/{digest}', handlers: { GET: v2.getBlob }, csrf: false },
+  { template: '/v2/{repo*}/blobs/uploads/', handlers: { POST: v2.startUpload }, csrf: false },
+  {
+    template: '/v2/{repo*}/blobs/uploads/{uuid}',
+    handlers: { PATCH: v2.patchUpload, PUT: v2.finishUpload },
+    csrf: false,
+  },
+  {
+    template: '/v2/{repo*}/manifests/{reference}',
+    handlers: { GET: v2.getManifest, PUT: v2.putManifest },
+    csrf: false,
+  },
+  { template: '/v2/{repo*}/tags/list', handlers: { GET: v2.listTags }, csrf: false },
 ];

@@ -97,6 +97,10 @@ export class World {
   readonly tags = new Map<number, Tag>();
   readonly tokens = new Map<string, OAuthToken>();
   readonly deletedNamespaces = new Map<number, DeletedNamespace>();
+  /** Registry content by `<repository id> <digest>`, and blob uploads in progress by their uuid. */
+  readonly blobs = new Map<string, Buffer>();
+  readonly manifests = new Map<string, { readonly mediaType: string; readonly body: Buffer }>();
+  readonly uploads = new Map<string, { readonly repoId: number; data: Buffer }>();
   /** SUPER_USERS in Quay's config. */
   readonly superUsers = new Set<string>(['quayadmin']);
   private lastId = 0;

@@ -99,21 +99,25 @@ export const registryAuth: Handler = (ctx) => {
   };
 };
 
-/** GET /v2/: 401 with the Bearer challenge unless a token from /v2/auth comes along. */
+/** GET /v2/: 401 with the Bearer challenge unless a token from /v2/auth comes along; Quay's body is `true` either way. */
 export const registryBase: Handler = (ctx) => {
   const host = new URL(ctx.req.baseUrl).host;
   const bearer = /^Bearer (\S+)$/i.exec(ctx.req.headers.authorization ?? '')?.[1];
   const [h, c, s] = (bearer ?? '').split('.');
-  if (h !== undefined && c !== undefined && s !== undefined) {
-    const verifier = createVerify('sha256').update(`${h}.${c}`);
-    if (
-      verifier.verify(createPublicKey(ctx.services.registryKey().privateKey), Buffer.from(s, 'base64url'))
-    ) {
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: '{}' };
-    }
-  }
-  return registryError(401, 'access to the requested resource is not authorized', {
-    'www-authenticate': `Bearer realm="${ctx.req.baseUrl}/v2/auth",service="${host}"`,
-    'docker-distribution-api-version': 'registry/2.0',
-  });
+  const valid =
+    h !== undefined &&
+    c !== undefined &&
+    s !== undefined &&
+    createVerify('sha256')
+      .update(`${h}.${c}`)
+      .verify(createPublicKey(ctx.services.registryKey().privateKey), Buffer.from(s, 'base64url'));
+  return {
+    status: valid ? 200 : 401,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'www-authenticate': `Bearer realm="${ctx.req.baseUrl}/v2/auth",service="${host}"`,
+      'docker-distribution-api-version': 'registry/2.0',
+    },
+    body: 'true',
+  };
 };
