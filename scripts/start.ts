@@ -7,12 +7,13 @@
 // Otherwise, with no cluster and no Quay of your own, it starts the embedded stack of the end-to-end tests (real etcd + kube-apiserver + kube-controller-manager, the OpenShift stand-in, the
 // Quay emulator, Knative's real ApiServerSource adapter, the broker stand-in, every step and the webhook as their
 // own processes), applies a sample QuayIntegration, prints where everything listens and a command to try, then shows
-// each event handled as it happens. Ctrl-C stops everything.
+// each event handled as it happens. Ctrl-C stops everything. `npm start -- --quay <url> --quay-token-file <file>`
+// points that embedded cluster at your own Quay instead of the emulator (Builds push to it through its registry API).
 //
 // package.json runs it as `node --import tsx`, not under tsx's CLI: that CLI relays Ctrl-C to its child and
 // SIGKILLs it when the child has not acknowledged within 30 ms, as a busy start-up or stop can fail to, cutting the
 // orderly stop short.
-import { openSync, readdirSync, readSync, closeSync, statSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sharedControlPlane, stopSharedControlPlane } from '../test/harness/index.js';
@@ -135,10 +136,29 @@ const runAgainstCluster = async (path: string, integration: string, server: stri
 
 const main = async (): Promise<void> => {
   const { values: flags } = parseArgs({
-    options: { embedded: { type: 'boolean', default: false }, cluster: { type: 'boolean', default: false } },
+    options: {
+      embedded: { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
+      quay: { type: 'string' },
+      'quay-token-file': { type: 'string' },
+    },
   });
   if (flags.embedded && flags.cluster) throw new Error('--embedded and --cluster exclude each other');
-  const asked: Mode | undefined = flags.embedded ? 'embedded' : flags.cluster ? 'cluster' : undefined;
+  if ((flags.quay === undefined) !== (flags['quay-token-file'] === undefined))
+    throw new Error('--quay <url> and --quay-token-file <file> go together');
+  if (flags.quay !== undefined && flags.cluster)
+    throw new Error(
+      '--quay is for the embedded cluster; against your cluster, the QuayIntegration names the Quay',
+    );
+  const own =
+    flags.quay === undefined
+      ? undefined
+      : {
+          url: new URL(flags.quay).origin,
+          token: readFileSync(flags['quay-token-file'] ?? '', 'utf8').trim(),
+        };
+  const asked: Mode | undefined =
+    flags.embedded || own !== undefined ? 'embedded' : flags.cluster ? 'cluster' : undefined;
   const target = decideTarget(
     asked,
     asked === 'embedded' ? undefined : await probeCluster(kubeconfigPath(process.env)),
@@ -158,7 +178,12 @@ const main = async (): Promise<void> => {
   say('OpenShift stand-in, Quay emulator, ApiServerSource adapter, broker stand-in, steps and webhook...');
   const started = Date.now();
   const controlPlane = await sharedControlPlane();
-  const stack = await startStack({ controlPlane, pingIntervalMs: 5 * 60_000, keepLogs: true });
+  const stack = await startStack({
+    controlPlane,
+    pingIntervalMs: 5 * 60_000,
+    keepLogs: true,
+    ...(own?.url.startsWith('http:') === true ? { httpRegistries: [new URL(own.url).host] } : {}),
+  });
   let unfollow = (): void => undefined;
   stopOnSignal(async () => {
     unfollow();
@@ -166,15 +191,18 @@ const main = async (): Promise<void> => {
   });
 
   const rest = await kubeRest(controlPlane.kubeConfig);
-  const token = stack.quay.createToken('quayadmin', [
-    'org:admin',
-    'repo:admin',
-    'repo:create',
-    'repo:read',
-    'repo:write',
-    'user:read',
-    'user:admin',
-  ]);
+  const quayUrl = own?.url ?? stack.quay.url;
+  const token =
+    own?.token ??
+    stack.quay.createToken('quayadmin', [
+      'org:admin',
+      'repo:admin',
+      'repo:create',
+      'repo:read',
+      'repo:write',
+      'user:read',
+      'user:admin',
+    ]);
   const created = [
     await rest.createOrReplace({
       apiVersion: 'v1',
@@ -188,9 +216,9 @@ const main = async (): Promise<void> => {
       metadata: { name: 'local' },
       spec: {
         clusterID: CLUSTER_ID,
-        quayHostname: stack.quay.url,
+        quayHostname: quayUrl,
         credentialsSecret: { namespace: 'quay-bridge', name: 'quay-integration' },
-        insecureRegistry: true,
+        insecureRegistry: quayUrl.startsWith('http:'),
         denylistNamespaces: ['quay-bridge'],
       },
     }),
@@ -204,7 +232,8 @@ const main = async (): Promise<void> => {
   say(`quay-bridge is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s).`);
   say(`  Kubernetes API   ${controlPlane.serverUrl} (${controlPlane.version})`);
   say(`  kubeconfig       ${controlPlane.kubeconfigPath}`);
-  say(`  Quay emulator    ${stack.quay.url}   token: ${token}`);
+  if (own === undefined) say(`  Quay emulator    ${stack.quay.url}   token: ${token}`);
+  else say(`  Quay (yours)     ${own.url}   token from ${flags['quay-token-file'] ?? ''}`);
   say(`  broker stand-in  ${stack.broker.url}`);
   for (const s of stack.services.values())
     say(`  ${s.name.replace(/^quay-bridge-/, '').padEnd(16)} ${s.url}`);
@@ -218,7 +247,7 @@ const main = async (): Promise<void> => {
       `-d '{"metadata":{"name":"demo"}}' ${controlPlane.serverUrl}/api/v1/namespaces )`,
   );
   say(
-    `  curl -s -H 'Authorization: Bearer ${token}' ${stack.quay.url}/api/v1/organization/${CLUSTER_ID}_demo`,
+    `  curl -s -H 'Authorization: Bearer ${own === undefined ? token : '<your token>'}' ${quayUrl}/api/v1/organization/${CLUSTER_ID}_demo`,
   );
   say();
   say('Events handled (Ctrl-C stops everything):');

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudEvent } from 'cloudevents';
 import { freePort, issueCertificate, sharedControlPlane, type ControlPlane } from '../harness/index.js';
-import { OpenShiftStandIn, parseImageRef, webhookTlsFor } from '../openshift-standin/index.js';
+import { OpenShiftStandIn, webhookTlsFor } from '../openshift-standin/index.js';
 import { startQuayEmulator, type QuayEmulator, type QuayEmulatorOptions } from '../quay-emulator/index.js';
 import { startAdapter, type Adapter } from './adapter.js';
 import { newEventId, startBroker, type BrokerStandIn } from './broker.js';
@@ -43,6 +43,8 @@ export interface StackOptions {
   /** Multiplies the Triggers' back-off (tests: e.g. 0.01). Default 1. */
   readonly backoffScale?: number;
   readonly quay?: QuayEmulatorOptions;
+  /** Registry hosts (host:port) that speak plain http, besides the emulator's: where Builds push to. */
+  readonly httpRegistries?: readonly string[];
   /** Pause between the stand-in's Build phases. Default 20 ms. */
   readonly buildStepDelayMs?: number;
   /** Send the PingSources' events this often. Default: only when ping() is called. */
@@ -81,18 +83,6 @@ interface WebhookClientConfig {
   url?: string;
   caBundle?: string;
 }
-
-/** The stand-in's pushes mirrored into Quay: a Build pushing <host>/<org>/<repo>:<tag> makes that tag exist. */
-const mirrorPush =
-  (quay: () => QuayEmulator | undefined) =>
-  (ref: string, digest: string): void => {
-    const parsed = parseImageRef(ref);
-    const emulator = quay();
-    if (emulator === undefined || parsed === undefined) throw new Error(`cannot push ${ref}`);
-    // <registry host>/<organization>/<repository>
-    const [, org = '', ...repo] = parsed.repository.split('/');
-    emulator.pushTag(org, repo.join('/'), parsed.tag ?? 'latest', digest);
-  };
 
 /** Runs every stopper, the last started first, even when some fail; then fails with all their errors. */
 export const stopInReverse = async (stoppers: (() => Promise<void>)[], failure: string): Promise<void> => {
@@ -278,11 +268,16 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     quay = await startQuayEmulator(options.quay ?? {});
     const q = quay;
     stoppers.push(() => q.close());
+    const httpRegistries = new Set([
+      ...(q.url.startsWith('http:') ? [new URL(q.url).host] : []),
+      ...(options.httpRegistries ?? []),
+    ]);
 
     const s = new OpenShiftStandIn({
       webhookTls: webhookTlsFor(controlPlane.pki),
       stepDelayMs: options.buildStepDelayMs ?? 20,
-      onPush: mirrorPush(() => quay),
+      // Builds push through the registry API of whatever Quay their output names (this emulator, or the user's).
+      registry: { scheme: (host) => (httpRegistries.has(host) ? 'http' : 'https') },
     });
     await s.start(controlPlane.kubeConfig);
     stoppers.push(() => s.stop());

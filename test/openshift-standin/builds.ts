@@ -11,8 +11,11 @@ export interface BuildEnv {
   readonly stepDelayMs: number;
   readonly signal: AbortSignal;
   readonly now: () => Date;
-  /** Mirrors a push (e.g. into the Quay emulator); a rejection fails the build with PushImageToRegistryFailed. */
-  readonly push: (ref: string, digest: string) => Promise<void>;
+  /**
+   * The push of `ref`: answers the digest the registry gave (reported instead of the made-up `digest`), or nothing
+   * to keep that one; a rejection fails the build with PushImageToRegistryFailed.
+   */
+  readonly push: (ref: string, digest: string, build: Build) => Promise<string | undefined>;
   readonly onPushError: (ref: string, error: unknown) => void;
 }
 
@@ -27,7 +30,8 @@ export const reconcileBuild = async (env: BuildEnv, namespace: string, name: str
   let status = step.status;
   if (step.kind === 'advance' && step.push !== undefined) {
     try {
-      await env.push(step.push.ref, step.push.digest);
+      const pushed = await env.push(step.push.ref, step.push.digest, build);
+      if (pushed !== undefined) status = { ...status, output: { to: { imageDigest: pushed } } };
     } catch (e) {
       env.onPushError(step.push.ref, e);
       status = step.ifPushFails ?? status;

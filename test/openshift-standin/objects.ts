@@ -42,7 +42,12 @@ export type ServiceAccount = t.TypeOf<typeof ServiceAccount>;
 export const Build = t.intersection([
   t.type({ metadata: ObjectMeta }),
   t.partial({
-    spec: t.partial({ output: t.partial({ to: t.union([ObjectReference, t.null]) }) }),
+    spec: t.partial({
+      output: t.partial({
+        to: t.union([ObjectReference, t.null]),
+        pushSecret: t.union([LocalObjectReference, t.null]),
+      }),
+    }),
     status: t.partial({
       phase: t.string,
       cancelled: t.boolean,

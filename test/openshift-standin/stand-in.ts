@@ -6,6 +6,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { reconcileBuild } from './builds.js';
 import type { Resolution } from './image-import.js';
 import { parseImageRef, taggedName, type ImageRef } from './image-ref.js';
+import type { Build } from './objects.js';
+import { buildImage, credentialsFor, pushImage } from './registry-push.js';
 import {
   carryOutImport,
   registerImportWebhook,
@@ -25,6 +27,12 @@ export interface OpenShiftStandInOptions {
   readonly stepDelayMs?: number;
   /** Called when a Build "pushes" its image, before it turns Complete; a rejection fails the Build. */
   readonly onPush?: (ref: string, digest: string) => Promise<void> | void;
+  /**
+   * Push for real: each completing Build pushes a small image of its own to the registry its output names, through
+   * the v2 API with its push secret (spec.output.pushSecret), and reports the digest the registry answered.
+   * `scheme` says whether a registry host speaks http or https. Without it, a Build "pushes" a made-up digest.
+   */
+  readonly registry?: { readonly scheme: (host: string) => 'http' | 'https' };
   /**
    * Finds the digest an import of `ref` (a tag reference) gets; undefined means not found. Default: the images
    * Builds pushed through this stand-in. Pass a lookup into the Quay emulator to make Quay the authority.
@@ -141,10 +149,13 @@ export class OpenShiftStandIn {
           stepDelayMs: this.opts.stepDelayMs ?? 20,
           signal: this.abort.signal,
           now: () => new Date(),
-          push: async (ref, digest) => {
+          push: async (ref, madeUp, build) => {
+            const digest =
+              this.opts.registry === undefined ? madeUp : await this.pushToRegistry(http, ref, build);
             await this.opts.onPush?.(ref, digest);
             const parsed = parseImageRef(ref);
             if (parsed !== undefined) this.pushes.set(taggedName(parsed), digest);
+            return digest;
           },
           onPushError: (ref, e) => {
             onError(`push ${ref}`, e);
@@ -199,6 +210,25 @@ export class OpenShiftStandIn {
     });
     running.http.close();
     if (errors.length > 0) throw errors[0];
+  }
+
+  /** A real push of the Build's image, with its push secret's credentials for the registry host. */
+  private async pushToRegistry(http: KubeHttp, ref: string, build: Build): Promise<string> {
+    const namespace = build.metadata.namespace ?? '';
+    const secretName = build.spec?.output?.pushSecret?.name;
+    const host = parseImageRef(ref)?.repository.split('/')[0] ?? '';
+    let credentials;
+    if (secretName !== undefined) {
+      const got = await http.get(`${paths.secrets(namespace)}/${secretName}`);
+      const data = (got.body as { data?: Record<string, string> } | undefined)?.data?.['.dockerconfigjson'];
+      if (got.status !== 200 || data === undefined)
+        throw new Error(`push secret ${namespace}/${secretName}: ${String(got.status)}`);
+      credentials = credentialsFor(Buffer.from(data, 'base64').toString('utf8'), host);
+    }
+    return pushImage(ref, buildImage({ namespace, name: build.metadata.name }, new Date()), {
+      scheme: this.opts.registry?.scheme ?? (() => 'https'),
+      credentials,
+    });
   }
 
   private async resolve(ref: ImageRef): Promise<Resolution> {
