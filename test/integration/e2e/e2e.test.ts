@@ -243,6 +243,8 @@ describe('quay-bridge end to end (real API server, real receive adapter, steps u
       .repositories.find((r) => r.namespace === org && r.name === 'app')
       ?.tags.find((t) => t.name === 'latest');
     expect(tag?.manifestDigest, 'the push reached Quay').to.equal(digest);
+    // Through the registry API (the build stand-in pushes as a build does), not by a shortcut into the emulator.
+    expect(stack!.quay.requestCounts().get('PUT /v2/{repo}/manifests/{reference}')).to.be.at.least(1);
     const stream = await get<{
       status?: { tags?: { tag: string; items?: { image: string; dockerImageReference: string }[] }[] };
     }>(`/apis/image.openshift.io/v1/namespaces/${team}/imagestreams/app`);
