@@ -154,7 +154,7 @@ describe('Quay emulator conformance: the recorded registry v2 exchanges (push an
       if (!request.path.startsWith('/v2/')) {
         if (request.path.includes('/tag/')) {
           const tags = (b: Json) =>
-            ((b as { tags: { name: string; manifest_digest: string }[] }).tags ?? []).map((t) => [
+            (b as { tags: { name: string; manifest_digest: string }[] }).tags.map((t) => [
               t.name,
               t.manifest_digest,
             ]);
