@@ -1,7 +1,8 @@
 // A small kustomize renderer for the project's own kustomizations, so that the tests and the local stack see exactly
 // what `kubectl apply -k` would apply without needing kubectl or kustomize on the machine. It implements the subset
-// the project uses — `resources` (files and kustomization directories), `images`, and `patches` with inline JSON 6902
-// operations — and refuses everything else by name, so a kustomization that outgrows it fails loudly instead of
+// the project uses — `resources` (files and kustomization directories), `images`, `patches` with inline JSON 6902
+// operations, `replacements` (dotted field paths with indexes and `*`, the delimiter/index options), and dropping
+// `config.kubernetes.io/local-config` objects from the final output — and refuses everything else by name, so a kustomization that outgrows it fails loudly instead of
 // rendering something kustomize would not. Like kustomize, it refuses files outside a kustomization's root and a
 // resource registered twice. (test/integration/manifests compares its output with `kubectl kustomize` where present.)
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -41,7 +42,28 @@ interface JsonPatchOp {
   readonly value?: unknown;
 }
 
-const SUPPORTED_FIELDS = new Set(['apiVersion', 'kind', 'resources', 'images', 'patches']);
+interface Selector {
+  readonly group?: string;
+  readonly version?: string;
+  readonly kind?: string;
+  readonly name?: string;
+  readonly namespace?: string;
+}
+
+interface Replacement {
+  readonly source: Selector & { readonly fieldPath: string };
+  readonly targets: readonly {
+    readonly select: Selector;
+    readonly fieldPaths: readonly string[];
+    readonly delimiter?: string;
+    readonly index?: number;
+  }[];
+}
+
+const SUPPORTED_FIELDS = new Set(['apiVersion', 'kind', 'resources', 'images', 'patches', 'replacements']);
+const SELECTOR_FIELDS = ['group', 'version', 'kind', 'name', 'namespace'] as const;
+/** kustomize drops objects with this annotation from its output: inputs of the build, such as a replacement's source. */
+export const LOCAL_CONFIG_ANNOTATION = 'config.kubernetes.io/local-config';
 const FILE_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
 const isRecord = (u: unknown): u is Record<string, unknown> =>
@@ -144,6 +166,63 @@ const readPatches = (raw: unknown, where: string): { target: PatchTarget; ops: J
   });
 };
 
+const readSelector = (raw: unknown, at: string, extra: readonly string[] = []): Selector => {
+  if (!isRecord(raw)) return fail(at, 'must be a mapping');
+  for (const key of Object.keys(raw))
+    if (!(SELECTOR_FIELDS as readonly string[]).includes(key) && !extra.includes(key))
+      fail(at, `unsupported field ${key}`);
+  const out: Selector = {};
+  for (const key of SELECTOR_FIELDS) {
+    const v = stringField(raw, key, at);
+    if (v !== undefined) Object.assign(out, { [key]: v });
+  }
+  return out;
+};
+
+const readReplacements = (raw: unknown, where: string): Replacement[] => {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) return fail(where, 'replacements must be a list');
+  return raw.map((entry: unknown, i): Replacement => {
+    const at = `${where} replacements[${i}]`;
+    if (!isRecord(entry)) return fail(at, 'must be a mapping');
+    for (const key of Object.keys(entry))
+      if (!['source', 'targets'].includes(key))
+        fail(at, `unsupported field ${key} (only inline replacements)`);
+    const source = readSelector(entry.source, `${at} source`, ['fieldPath']);
+    const fieldPath =
+      (isRecord(entry.source) ? stringField(entry.source, 'fieldPath', `${at} source`) : undefined) ??
+      'metadata.name';
+    if (!Array.isArray(entry.targets) || entry.targets.length === 0) return fail(at, 'needs targets');
+    const targets = entry.targets.map((t: unknown, j) => {
+      const tat = `${at} targets[${j}]`;
+      if (!isRecord(t)) return fail(tat, 'must be a mapping');
+      for (const key of Object.keys(t))
+        if (!['select', 'fieldPaths', 'options'].includes(key)) fail(tat, `unsupported field ${key}`);
+      const select = readSelector(t.select, `${tat} select`);
+      const paths: unknown = t.fieldPaths;
+      if (!Array.isArray(paths) || paths.length === 0 || !paths.every((p) => typeof p === 'string'))
+        return fail(tat, 'fieldPaths must be a non-empty list of strings');
+      const options: unknown = t.options ?? {};
+      if (!isRecord(options)) return fail(tat, 'options must be a mapping');
+      for (const key of Object.keys(options))
+        if (!['delimiter', 'index'].includes(key)) fail(tat, `unsupported option ${key}`);
+      const delimiter = stringField(options, 'delimiter', tat);
+      const index = options.index;
+      if (index !== undefined && (typeof index !== 'number' || !Number.isInteger(index)))
+        return fail(tat, 'options.index must be an integer');
+      if (index !== undefined && delimiter === undefined)
+        return fail(tat, 'options.index needs options.delimiter');
+      return {
+        select,
+        fieldPaths: paths as string[],
+        ...(delimiter === undefined ? {} : { delimiter }),
+        ...(index === undefined ? {} : { index }),
+      };
+    });
+    return { source: { ...source, fieldPath }, targets };
+  });
+};
+
 const groupVersion = (apiVersion: string): { group: string; version: string } => {
   const slash = apiVersion.indexOf('/');
   return slash < 0
@@ -151,7 +230,7 @@ const groupVersion = (apiVersion: string): { group: string; version: string } =>
     : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 };
 
-const matches = (o: KubeObject, t: PatchTarget): boolean => {
+const matches = (o: KubeObject, t: PatchTarget | Selector): boolean => {
   const gv = groupVersion(o.apiVersion);
   return (
     (t.group === undefined || t.group === gv.group) &&
@@ -259,6 +338,95 @@ const withImages = (value: unknown, rules: readonly ImageRule[]): unknown => {
   return out;
 };
 
+/** kustomize's field path: dot-separated keys, list indexes, and `*` for every element of a list. */
+const fieldPathParts = (path: string, where: string): string[] => {
+  const parts = path.split('.');
+  if (parts.some((p) => p === '' || p.includes('[')))
+    return fail(where, `field path ${path}: only dotted keys, indexes and * are supported`);
+  return parts;
+};
+
+const lookup = (value: unknown, parts: readonly string[], where: string, path: string): unknown => {
+  let at: unknown = value;
+  for (const p of parts) {
+    at = Array.isArray(at) ? at[Number(p)] : isRecord(at) ? at[p] : undefined;
+    if (at === undefined) return fail(where, `unable to find field ${path} in the replacement source`);
+  }
+  return at;
+};
+
+/** A copy of `value` with every scalar at `parts` set by `set`; a missing field fails like kustomize. */
+const setAt = (
+  value: unknown,
+  parts: readonly string[],
+  set: (old: unknown) => unknown,
+  where: string,
+  path: string,
+): unknown => {
+  const [head, ...rest] = parts;
+  if (head === undefined) return set(value);
+  const missing = (): never => fail(where, `unable to find field "${path}" in replacement target`);
+  if (Array.isArray(value)) {
+    if (head === '*') return value.map((v) => setAt(v, rest, set, where, path));
+    const i = Number(head);
+    if (!Number.isInteger(i) || i < 0 || i >= value.length) return missing();
+    return value.map((v, j) => (j === i ? setAt(v, rest, set, where, path) : v));
+  }
+  if (isRecord(value) && head in value)
+    return { ...value, [head]: setAt(value[head], rest, set, where, path) };
+  return missing();
+};
+
+/** kustomize's delimiter option: replace part `index` of the value split at `delimiter`; past either end, add one. */
+const withPart = (old: string, value: string, delimiter: string, index: number): string => {
+  const parts = old.split(delimiter);
+  if (index < 0) return [value, ...parts].join(delimiter);
+  if (index >= parts.length) return [...parts, value].join(delimiter);
+  return parts.map((p, i) => (i === index ? value : p)).join(delimiter);
+};
+
+const applyReplacements = (
+  objects: readonly KubeObject[],
+  replacements: readonly Replacement[],
+  where: string,
+): KubeObject[] => {
+  let out = [...objects];
+  for (const [i, r] of replacements.entries()) {
+    const at = `${where} replacements[${i}]`;
+    const sources = out.filter((o) => matches(o, r.source));
+    if (sources.length !== 1)
+      fail(at, `the source must select exactly one resource, it selects ${sources.length}`);
+    const [source] = sources as [KubeObject];
+    const value = lookup(source, fieldPathParts(r.source.fieldPath, at), at, r.source.fieldPath);
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+      fail(at, `${r.source.fieldPath} is not a scalar`);
+    const text = String(value as string | number | boolean);
+    for (const [j, t] of r.targets.entries()) {
+      const tat = `${at} targets[${j}]`;
+      // Stricter than kustomize: a target that selects nothing is a typo.
+      if (!out.some((o) => matches(o, t.select))) fail(tat, 'selects no resource');
+      out = out.map((o) => {
+        if (!matches(o, t.select)) return o;
+        let next: unknown = o;
+        for (const path of t.fieldPaths)
+          next = setAt(
+            next,
+            fieldPathParts(path, tat),
+            (old) => {
+              if (t.delimiter === undefined) return text;
+              if (typeof old !== 'string') return fail(tat, `${path}: the delimiter option needs a string`);
+              return withPart(old, text, t.delimiter, t.index ?? 0);
+            },
+            `${tat} on ${objectId(o)}`,
+            path,
+          );
+        return next as KubeObject;
+      });
+    }
+  }
+  return out;
+};
+
 const render = (dir: string, seen: readonly string[]): KubeObject[] => {
   const root = resolve(dir);
   if (seen.some((s) => within(root, s)))
@@ -304,7 +472,8 @@ const render = (dir: string, seen: readonly string[]): KubeObject[] => {
   // Stricter than kustomize, which ignores it: a patch whose target matches nothing is a typo.
   for (const [i, p] of patches.entries())
     if (!objects.some((o) => matches(o, p.target))) fail(where, `patches[${i}] matches no resource`);
-  return objects.map((o) => {
+  const replacements = readReplacements(k.replacements, where);
+  const transformed = objects.map((o) => {
     let out: unknown = o;
     for (const [i, p] of patches.entries())
       if (matches(o, p.target))
@@ -313,7 +482,13 @@ const render = (dir: string, seen: readonly string[]): KubeObject[] => {
         );
     return (images.length === 0 ? out : withImages(out, images)) as KubeObject;
   });
+  // kustomize runs replacements after its other transformers, in the kustomization that declares them.
+  return applyReplacements(transformed, replacements, where);
 };
 
-/** Renders the kustomization in `dir` (like `kustomize build dir`, in resource order). */
-export const kustomize = (dir: string): KubeObject[] => render(dir, []);
+/**
+ * Renders the kustomization in `dir` (like `kustomize build dir`, in resource order). Objects marked local-config
+ * are dropped last, as kustomize does, so that kustomizations including one another can still read them.
+ */
+export const kustomize = (dir: string): KubeObject[] =>
+  render(dir, []).filter((o) => o.metadata.annotations?.[LOCAL_CONFIG_ANNOTATION] !== 'true');

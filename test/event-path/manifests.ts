@@ -2,7 +2,10 @@
 // delivery), the Broker, the ApiServerSource (turned into the receive adapter's K_SOURCE_CONFIG the way Knative's
 // reconciler computes it), the PingSource (the event it sends), and the step Knative Services (name, env, service
 // account). Everything the local event path does is derived from these, so the manifests are what gets tested.
-import { join } from 'node:path';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { formatDecodeError } from '../../shared/codec.js';
@@ -13,6 +16,33 @@ import { kustomize, type KubeObject } from './kustomize.js';
 
 /** The install `kubectl apply -k knative` makes (OpenShift flavour), or another kustomization directory. */
 export const renderInstall = (dir: string = join(repoRoot, 'knative')): KubeObject[] => kustomize(dir);
+
+/** The one place where the operator sets the clusterID (and the ServiceAccounts that get a robot). */
+export const CLUSTER_SETTINGS_FILE = join(repoRoot, 'knative', 'base', 'robot-secrets.yaml');
+
+/**
+ * The install for another clusterID, made the way an operator makes it: a copy of knative/ and eventing/ with the
+ * clusterID edited in the one place, rendered. `dir` is a kustomization under the repository (default knative/).
+ */
+export const renderInstallFor = (
+  clusterID: string,
+  dir: string = join(repoRoot, 'knative'),
+): KubeObject[] => {
+  const copy = mkdtempSync(join(tmpdir(), 'quay-bridge-install-'));
+  try {
+    for (const top of ['knative', 'eventing'])
+      cpSync(join(repoRoot, top), join(copy, top), { recursive: true });
+    const file = join(copy, relative(repoRoot, CLUSTER_SETTINGS_FILE));
+    const docs = parseAllDocuments(readFileSync(file, 'utf8'));
+    const settings = docs.filter((d) => d.getIn(['kind']) === 'ConfigMap');
+    if (settings.length !== 1) throw new Error(`${CLUSTER_SETTINGS_FILE}: expected one ConfigMap`);
+    settings[0]?.setIn(['data', 'clusterID'], clusterID);
+    writeFileSync(file, docs.map((d) => d.toString()).join('---\n'));
+    return kustomize(join(copy, relative(repoRoot, dir)));
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+};
 
 const decode = <A>(codec: t.Decoder<unknown, A>, o: KubeObject): A => {
   const r = codec.decode(o);
