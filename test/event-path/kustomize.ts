@@ -214,7 +214,7 @@ const readReplacements = (raw: unknown, where: string): Replacement[] => {
         return fail(tat, 'options.index needs options.delimiter');
       return {
         select,
-        fieldPaths: paths as string[],
+        fieldPaths: paths,
         ...(delimiter === undefined ? {} : { delimiter }),
         ...(index === undefined ? {} : { index }),
       };
@@ -370,7 +370,7 @@ const setAt = (
     if (head === '*') return value.map((v) => setAt(v, rest, set, where, path));
     const i = Number(head);
     if (!Number.isInteger(i) || i < 0 || i >= value.length) return missing();
-    return value.map((v, j) => (j === i ? setAt(v, rest, set, where, path) : v));
+    return value.map((v: unknown, j) => (j === i ? setAt(v, rest, set, where, path) : v));
   }
   if (isRecord(value) && head in value)
     return { ...value, [head]: setAt(value[head], rest, set, where, path) };
@@ -398,9 +398,10 @@ const applyReplacements = (
       fail(at, `the source must select exactly one resource, it selects ${sources.length}`);
     const [source] = sources as [KubeObject];
     const value = lookup(source, fieldPathParts(r.source.fieldPath, at), at, r.source.fieldPath);
-    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
-      fail(at, `${r.source.fieldPath} is not a scalar`);
-    const text = String(value as string | number | boolean);
+    const text =
+      typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : fail(at, `${r.source.fieldPath} is not a scalar`);
     for (const [j, t] of r.targets.entries()) {
       const tat = `${at} targets[${j}]`;
       // Stricter than kustomize: a target that selects nothing is a typo.

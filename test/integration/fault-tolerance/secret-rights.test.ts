@@ -152,7 +152,7 @@ const weakened = (install: readonly KubeObject[]): KubeObject[] => {
       (copy.metadata as { name: string }).name = `${o.metadata.name}${WEAK}`;
       if (copy.roleRef !== undefined) copy.roleRef.name = `${copy.roleRef.name}${WEAK}`;
       for (const s of copy.subjects ?? []) if (s.kind === 'ServiceAccount') s.name = `${s.name}${WEAK}`;
-      return copy as KubeObject;
+      return copy;
     });
   const old = `quay-bridge-cluster-wide-secrets${WEAK}`;
   return [

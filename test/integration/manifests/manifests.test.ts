@@ -16,7 +16,19 @@ const variants = {
   openshift: join(repoRoot, 'knative'),
   'cert-manager': join(repoRoot, 'knative', 'cert-manager'),
   'robot-secrets (optional, applied after either)': join(repoRoot, 'eventing', 'robot-secrets'),
+  'oidc (optional, applied after either)': join(repoRoot, 'eventing', 'oidc'),
+  'robot-secrets oidc (optional, with robot-secrets and oidc)': join(
+    repoRoot,
+    'eventing',
+    'robot-secrets',
+    'oidc',
+  ),
 } as const;
+const optional = [
+  'robot-secrets (optional, applied after either)',
+  'oidc (optional, applied after either)',
+  'robot-secrets oidc (optional, with robot-secrets and oidc)',
+] as const;
 
 const isRecord = (u: unknown): u is Record<string, unknown> =>
   typeof u === 'object' && u !== null && !Array.isArray(u);
@@ -90,21 +102,19 @@ describe('the manifests of knative/ and eventing/ against the real schemas', fun
     }
   });
 
-  it('creates the optional robot-secrets source on top of the install, with strict field validation', async () => {
-    const cp = await sharedControlPlane();
-    const applied = await applyInstall(
-      cp.kubeConfig,
-      kustomize(variants['robot-secrets (optional, applied after either)']),
-    );
-    const failures = applied
-      .filter((a) => a.answer.status >= 300 || a.answer.warnings.length > 0)
-      .map((a) => `${objectId(a.object)}: HTTP ${a.answer.status} ${a.answer.body.slice(0, 400)}`);
-    expect(failures).to.deep.equal([]);
-    for (const { object } of applied) {
-      const stored = (await rest.request('GET', await rest.objectPath(object))).json;
-      expect(missingFrom(object, stored), `${objectId(object)} as stored`).to.deep.equal([]);
-    }
-  });
+  for (const variant of optional)
+    it(`creates the ${variant} on top of the install, with strict field validation`, async () => {
+      const cp = await sharedControlPlane();
+      const applied = await applyInstall(cp.kubeConfig, kustomize(variants[variant]));
+      const failures = applied
+        .filter((a) => a.answer.status >= 300 || a.answer.warnings.length > 0)
+        .map((a) => `${objectId(a.object)}: HTTP ${a.answer.status} ${a.answer.body.slice(0, 400)}`);
+      expect(failures).to.deep.equal([]);
+      for (const { object } of applied) {
+        const stored = (await rest.request('GET', await rest.objectPath(object))).json;
+        expect(missingFrom(object, stored), `${objectId(object)} as stored`).to.deep.equal([]);
+      }
+    });
 
   it('creates the kinds quay-bridge needs, from the Knative CRDs', () => {
     const kinds = new Set(kustomize(variants.openshift).map((o) => `${o.apiVersion} ${o.kind}`));
@@ -115,7 +125,11 @@ describe('the manifests of knative/ and eventing/ against the real schemas', fun
       'sources.knative.dev/v1 ApiServerSource',
       'sources.knative.dev/v1 PingSource',
       'apiextensions.k8s.io/v1 CustomResourceDefinition',
+      'networking.k8s.io/v1 NetworkPolicy',
     ]);
+    expect(
+      kustomize(variants['oidc (optional, applied after either)']).map((o) => `${o.apiVersion} ${o.kind}`),
+    ).to.include('eventing.knative.dev/v1alpha1 EventPolicy');
   });
 
   it('refuses an unknown field: strict validation is on (a control for the test above)', async () => {
@@ -144,6 +158,7 @@ describe('the manifests of knative/ and eventing/ against the real schemas', fun
         if (
           !o.apiVersion.includes('.') ||
           o.apiVersion.startsWith('rbac.') ||
+          o.apiVersion.startsWith('networking.k8s.io/') ||
           o.apiVersion.startsWith('admissionregistration.') ||
           o.apiVersion.startsWith('apiextensions.')
         )

@@ -31,6 +31,21 @@ const quay = grp('quay.redhat.com');
 const rbac = grp('rbac.authorization.k8s.io');
 
 const TOKEN = core('get', 'secrets', 'quay-bridge', 'quay-integration');
+/** The robot Secrets of clusterID `openshift`, knative/base/robot-secrets.yaml's default. */
+const ROBOT_SECRETS = ['builder', 'default', 'deployer'].map((sa) => `${sa}-quay-openshift`);
+/** Secrets no step may touch: every verb on a name that is not a robot's, unnamed create, list and watch. */
+const NOT_OURS: readonly Access[] = [
+  ...['get', 'patch', 'delete', 'update', 'create'].flatMap((v) => [
+    core(v, 'secrets', 'team-a', 'other'),
+    core(v, 'secrets', 'kube-system', 'builder-quay-openshift-x'),
+  ]),
+  core('get', 'secrets', 'team-a', 'builder-quay-local'),
+  core('update', 'secrets', 'team-a', 'builder-quay-openshift'),
+  core('create', 'secrets', 'team-a'),
+  core('list', 'secrets'),
+  core('list', 'secrets', 'team-a'),
+  core('watch', 'secrets', 'team-a'),
+];
 
 const describeAccess = (a: Access): string =>
   `${a.verb} ${a.group === '' ? '' : `${a.group}/`}${a.resource}${a.subresource === undefined ? '' : `/${a.subresource}`}` +
@@ -61,10 +76,9 @@ const matrix: Record<string, { readonly can: readonly Access[]; readonly cannot:
     can: [
       core('get', 'serviceaccounts', 'team-a', 'builder'),
       core('patch', 'serviceaccounts', 'team-a', 'builder'),
-      core('get', 'secrets', 'team-a', 'builder-quay-openshift'),
-      core('create', 'secrets', 'team-a'),
-      core('patch', 'secrets', 'team-a', 'builder-quay-openshift'),
-      core('delete', 'secrets', 'team-a', 'builder-quay-openshift'),
+      ...ROBOT_SECRETS.flatMap((n) =>
+        ['get', 'create', 'patch', 'delete'].map((v) => core(v, 'secrets', 'team-a', n)),
+      ),
       core('get', 'namespaces', undefined, 'team-a'),
       core('patch', 'namespaces', undefined, 'team-a'),
       image('list', 'imagestreams', 'team-a'),
@@ -72,8 +86,7 @@ const matrix: Record<string, { readonly can: readonly Access[]; readonly cannot:
       TOKEN,
     ],
     cannot: [
-      core('list', 'secrets', 'team-a'),
-      core('watch', 'secrets', 'team-a'),
+      ...NOT_OURS,
       core('delete', 'serviceaccounts', 'team-a', 'builder'),
       core('create', 'serviceaccounts', 'team-a'),
       core('create', 'serviceaccounts', 'team-a', 'builder'),
@@ -120,17 +133,16 @@ const matrix: Record<string, { readonly can: readonly Access[]; readonly cannot:
       core('patch', 'namespaces', undefined, 'team-a'),
       core('list', 'serviceaccounts'),
       core('patch', 'serviceaccounts', 'team-a', 'builder'),
-      core('get', 'secrets', 'team-a', 'builder-quay-openshift'),
-      core('create', 'secrets', 'team-a'),
-      core('patch', 'secrets', 'team-a', 'builder-quay-openshift'),
+      ...ROBOT_SECRETS.flatMap((n) =>
+        ['get', 'create', 'patch', 'delete'].map((v) => core(v, 'secrets', 'team-a', n)),
+      ),
       image('list', 'imagestreams'),
       quay('list', 'quayintegrations'),
       quay('patch', 'quayintegrations', undefined, 'quay', 'status'),
       TOKEN,
     ],
     cannot: [
-      core('list', 'secrets'),
-      core('list', 'secrets', 'team-a'),
+      ...NOT_OURS,
       core('delete', 'namespaces', undefined, 'team-a'),
       quay('patch', 'quayintegrations', undefined, 'quay'),
       quay('delete', 'quayintegrations', undefined, 'quay'),

@@ -224,3 +224,112 @@ patches:
       });
   });
 });
+
+describe('the kustomize renderer: replacements and local-config', () => {
+  let root: string;
+  const write = (path: string, text: string): void => {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  };
+  const settings = (id: string, localConfig = true) => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: a
+${localConfig ? '  annotations: {config.kubernetes.io/local-config: "true"}\n' : ''}data: {clusterID: ${id}}
+`;
+  const role = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: r}
+rules:
+  - {apiGroups: [""], resources: [configmaps], verbs: [get]}
+  - {apiGroups: [""], resources: [secrets], resourceNames: [builder-quay, my-quay-sa-quay], verbs: [get]}
+`;
+  const replacement = (fieldPaths: string, options = '{delimiter: "-", index: 999}') => `replacements:
+  - source: {kind: ConfigMap, name: settings, fieldPath: data.clusterID}
+    targets:
+      - select: {kind: ClusterRole, name: r}
+        fieldPaths: [${fieldPaths}]
+        options: ${options}
+`;
+  const namesOf = (dir: string): unknown =>
+    (
+      kustomize(join(root, dir)).find((o) => o.kind === 'ClusterRole') as unknown as {
+        rules: { resourceNames?: string[] }[];
+      }
+    ).rules[1]?.resourceNames;
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'kustomize-test-'));
+  });
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('appends the value to every element with `*` and an index past the last part, whatever dashes it holds', () => {
+    write('k/kustomization.yaml', `resources: [s.yaml, r.yaml]\n${replacement('rules.1.resourceNames.*')}`);
+    write('k/s.yaml', settings('prod-1'));
+    write('k/r.yaml', role);
+    expect(namesOf('k')).to.deep.equal(['builder-quay-prod-1', 'my-quay-sa-quay-prod-1']);
+  });
+
+  it('replaces one part, prefixes with a negative index, and replaces a whole value without a delimiter', () => {
+    const cases: readonly [string, string, string[]][] = [
+      ['rules.1.resourceNames.0', '{delimiter: "-", index: 0}', ['x-quay', 'my-quay-sa-quay']],
+      ['rules.1.resourceNames.1', '{delimiter: "-", index: -1}', ['builder-quay', 'x-my-quay-sa-quay']],
+      ['rules.1.resourceNames.1', '{}', ['builder-quay', 'x']],
+    ];
+    for (const [path, options, expected] of cases) {
+      write('k/kustomization.yaml', `resources: [s.yaml, r.yaml]\n${replacement(path, options)}`);
+      write('k/s.yaml', settings('x'));
+      write('k/r.yaml', role);
+      expect(namesOf('k'), `${path} ${options}`).to.deep.equal(expected);
+    }
+  });
+
+  it('drops local-config objects from the final output only, so that an including kustomization still reads them', () => {
+    write('base/kustomization.yaml', 'resources: [s.yaml, r.yaml]\n');
+    write('base/s.yaml', settings('inner'));
+    write('base/r.yaml', role);
+    write('top/kustomization.yaml', `resources: [../base]\n${replacement('rules.1.resourceNames.*')}`);
+    expect(kustomize(join(root, 'base')).map((o) => o.kind)).to.deep.equal(['ClusterRole']);
+    expect(kustomize(join(root, 'top')).map((o) => o.kind)).to.deep.equal(['ClusterRole']);
+    expect(namesOf('top')).to.deep.equal(['builder-quay-inner', 'my-quay-sa-quay-inner']);
+    write('base/s.yaml', settings('kept', false));
+    expect(kustomize(join(root, 'base')).map((o) => o.kind)).to.deep.equal(['ConfigMap', 'ClusterRole']);
+  });
+
+  describe('refuses', () => {
+    const cases: readonly [string, string, RegExp][] = [
+      ['a target field that does not exist', replacement('rules.1.resourceNames.5'), /unable to find field/],
+      [
+        'a source that selects nothing',
+        replacement('rules.1.resourceNames.*').replace('name: settings', 'name: nope'),
+        /selects 0/,
+      ],
+      [
+        'a target that selects nothing',
+        replacement('rules.1.resourceNames.*').replace('name: r}', 'name: nope}'),
+        /selects no resource/,
+      ],
+      [
+        'an index without a delimiter',
+        replacement('rules.1.resourceNames.*', '{index: 1}'),
+        /needs options.delimiter/,
+      ],
+      [
+        'a list selector in a field path',
+        replacement('"rules.[resources.0=secrets].resourceNames.0"'),
+        /only dotted keys/,
+      ],
+      ['a replacement from a file', 'replacements:\n  - path: r.yaml\n', /unsupported field path/],
+    ];
+    for (const [name, text, error] of cases)
+      it(name, () => {
+        write('k/kustomization.yaml', `resources: [s.yaml, r.yaml]\n${text}`);
+        write('k/s.yaml', settings('x'));
+        write('k/r.yaml', role);
+        expect(() => kustomize(join(root, 'k'))).to.throw(error);
+      });
+  });
+});
