@@ -178,8 +178,10 @@ const main = async (): Promise<void> => {
   say('OpenShift stand-in, Quay emulator, ApiServerSource adapter, broker stand-in, steps and webhook...');
   const started = Date.now();
   const controlPlane = await sharedControlPlane();
+  // The install made for the sample's clusterID, so that its RBAC names the robot Secrets the sample makes.
   const stack = await startStack({
     controlPlane,
+    clusterID: CLUSTER_ID,
     pingIntervalMs: 5 * 60_000,
     keepLogs: true,
     ...(own?.url.startsWith('http:') === true ? { httpRegistries: [new URL(own.url).host] } : {}),

@@ -21,11 +21,29 @@ const secretRef = (target: RobotTarget): ObjectRef => ({
   name: target.secretName,
 });
 
+/**
+ * The install's RBAC reaches robot Secrets only by the names generated from knative/base/robot-secrets.yaml: a 403
+ * on one means that file's clusterID or ServiceAccount list does not match the QuayIntegration. Say so, by name.
+ */
+export const explainForbidden =
+  (target: RobotTarget) =>
+  (e: SyncError): SyncError =>
+    e._tag === 'KubeForbidden' && e.status === 403
+      ? {
+          ...e,
+          message:
+            `${e.message} (the install lets the steps reach only the robot Secrets named in ` +
+            `knative/base/robot-secrets.yaml: its clusterID must be the QuayIntegration's, lowercased, and ` +
+            `"${target.serviceAccount.metadata.name}-quay" must be listed for Secret ${target.secretName})`,
+        }
+      : e;
+
 /** The robot Secret as stored now; none when there is none. */
 export const readSecret = (target: RobotTarget): Effect<O.Option<Secret>> =>
   pipe(
     RTE.asks((env: WorkEnv) => env.kube),
     RTE.flatMapTaskEither((kube) => getOptional(kube, Secret, secretRef(target))),
+    RTE.mapLeft(explainForbidden(target)),
   );
 
 /**
@@ -69,6 +87,7 @@ export const ensureSecret = (
         }),
       );
     }),
+    RTE.mapLeft(explainForbidden(target)),
   );
 
 /** The Secret in the ServiceAccount's `secrets` and `imagePullSecrets`, under a resourceVersion lock. */

@@ -26,6 +26,7 @@ import {
   readEventPath,
   refKey,
   renderInstall,
+  renderInstallFor,
   type AdapterConfig,
   type ApiServerSource,
   type EventPathManifests,
@@ -38,6 +39,11 @@ export interface StackOptions {
   readonly controlPlane?: ControlPlane;
   /** The kustomizations to install, together. Default: knative/ (the OpenShift flavour). */
   readonly installDirs?: readonly string[];
+  /**
+   * The clusterID the install is made for, as an operator sets it in knative/base/robot-secrets.yaml (the RBAC names
+   * the robot Secrets after it). Default: the file's own (openshift).
+   */
+  readonly clusterID?: string;
   /** Which Knative Services run as processes. Default: all of them. */
   readonly runService?: (service: KnativeService) => boolean;
   /** Multiplies the Triggers' back-off (tests: e.g. 0.01). Default 1. */
@@ -240,7 +246,10 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
   const controlPlane = options.controlPlane ?? (await sharedControlPlane());
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), 'quay-bridge-stack-'));
   mkdirSync(logDir, { recursive: true });
-  const objects = (options.installDirs ?? [undefined]).flatMap((dir) => renderInstall(dir));
+  const clusterID = options.clusterID;
+  const objects = (options.installDirs ?? [undefined]).flatMap((dir) =>
+    clusterID === undefined ? renderInstall(dir) : renderInstallFor(clusterID, dir),
+  );
   const ids = objects.map(objectId);
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
   if (twice !== undefined) throw new Error(`${twice} is in two of the installed kustomizations`);

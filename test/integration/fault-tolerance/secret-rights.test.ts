@@ -253,6 +253,26 @@ describe('Secret rights: a stolen step token cannot reach Secrets it does not ow
       expect(wrong).to.deep.equal([]);
     });
 
+  it("lets the webhook read the builder Secret of the embedded sample's clusterID (local) once the install is made for it", async () => {
+    const local = (verb: (ns: string, name: string) => Probe, sa: string) => verb(TENANT, `${sa}-quay-local`);
+    await admin.request('POST', secretPath(TENANT), secretBody('builder-quay-local'));
+    // The install made for `openshift`: the webhook is refused the Secret (its "could not check" warning).
+    expect(await status('quay-bridge-webhook', local(get, 'builder'))).to.equal(403);
+    expect(await status('quay-bridge-service-account', local(get, 'default'))).to.equal(403);
+    const rbacOnly = (objects: readonly KubeObject[]) => objects.filter((o) => RBAC_KINDS.has(o.kind));
+    try {
+      await applyInstallOrThrow(cp.kubeConfig, rbacOnly(renderInstallFor('local')));
+      expect(await status('quay-bridge-webhook', local(get, 'builder'))).to.equal(200);
+      expect(await status('quay-bridge-webhook', local(get, 'default'))).to.equal(403);
+      expect(await status('quay-bridge-webhook', get(TENANT, `builder-quay-${CLUSTER_ID}`))).to.equal(403);
+      expect(await status('quay-bridge-service-account', local(get, 'builder'))).to.equal(200);
+      expect(await status('quay-bridge-service-account', local(applyNew, 'deployer'))).to.be.within(200, 201);
+    } finally {
+      // back to the default install, which the other tests of the run expect
+      await applyInstallOrThrow(cp.kubeConfig, rbacOnly(renderInstall()));
+    }
+  });
+
   it('names the robot Secrets after the clusterID set in knative/base/robot-secrets.yaml, in every Secret rule', () => {
     const names = (objects: readonly KubeObject[]) =>
       objects

@@ -353,4 +353,21 @@ describe('service-account step (handle)', () => {
       w.quay.orgs.get('openshift_team-a')?.prototypes.map((p) => [p.delegate.name, p.role]),
     ).to.deep.equal([['openshift_team-a+pipeline', 'write']]);
   });
+
+  it('names the install file when RBAC refuses a robot Secret (an additional ServiceAccount not listed there)', async () => {
+    const w = world({ spec: { additionalServiceAccounts: [{ name: 'pipeline', role: 'write' }] } });
+    setup(w);
+    const sa = w.kube.put(Resources.ServiceAccount, serviceAccount('team-a', 'pipeline'));
+    const refusal =
+      'secrets "pipeline-quay-openshift" is forbidden: User "system:serviceaccount:quay-bridge:quay-bridge-service-account" cannot get resource "secrets"';
+    w.kube.failNext('get Secret team-a/', { _tag: 'KubeForbidden', status: 403, message: refusal });
+    const answer = await deliver(w, apiServerEvent('add', sa));
+    expect(answer.statusCode).to.equal(500);
+    const line = w.log.lines.find((l) => l.outcome === 'failed');
+    expect(line?.error).to.be.a('string').and.include(refusal);
+    expect(line?.error).to.include(
+      'knative/base/robot-secrets.yaml: its clusterID must be the QuayIntegration\'s, lowercased, and "pipeline-quay" must be listed for Secret pipeline-quay-openshift',
+    );
+    expect(w.kube.read(Resources.ServiceAccount, 'team-a', 'pipeline')?.imagePullSecrets).to.equal(undefined);
+  });
 });
