@@ -22,11 +22,13 @@ export const CLUSTER_SETTINGS_FILE = join(repoRoot, 'knative', 'base', 'robot-se
 
 /**
  * The install for another clusterID, made the way an operator makes it: a copy of knative/ and eventing/ with the
- * clusterID edited in the one place, rendered. `dir` is a kustomization under the repository (default knative/).
+ * clusterID (and the additional ServiceAccounts' `<name>-quay` entries) edited in the one place, rendered. `dir` is
+ * a kustomization under the repository (default knative/).
  */
 export const renderInstallFor = (
   clusterID: string,
   dir: string = join(repoRoot, 'knative'),
+  additionalServiceAccounts: readonly string[] = [],
 ): KubeObject[] => {
   const copy = mkdtempSync(join(tmpdir(), 'quay-bridge-install-'));
   try {
@@ -37,6 +39,8 @@ export const renderInstallFor = (
     const settings = docs.filter((d) => d.getIn(['kind']) === 'ConfigMap');
     if (settings.length !== 1) throw new Error(`${CLUSTER_SETTINGS_FILE}: expected one ConfigMap`);
     settings[0]?.setIn(['data', 'clusterID'], clusterID);
+    const role = docs.find((d) => d.getIn(['kind']) === 'ClusterRole');
+    for (const sa of additionalServiceAccounts) role?.addIn(['rules', 0, 'resourceNames'], `${sa}-quay`);
     writeFileSync(file, docs.map((d) => d.toString()).join('---\n'));
     return kustomize(join(copy, relative(repoRoot, dir)));
   } finally {

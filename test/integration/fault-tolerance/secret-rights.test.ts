@@ -273,6 +273,26 @@ describe('Secret rights: a stolen step token cannot reach Secrets it does not ow
     }
   });
 
+  it('covers an additional ServiceAccount once it is listed in the same place, and only then', async () => {
+    const pipeline = (verb: (ns: string, name: string) => Probe) =>
+      verb(TENANT, `pipeline-quay-${CLUSTER_ID}`);
+    const rbacOnly = (objects: readonly KubeObject[]) => objects.filter((o) => RBAC_KINDS.has(o.kind));
+    expect(await status('quay-bridge-service-account', pipeline(applyNew))).to.equal(403);
+    try {
+      await applyInstallOrThrow(
+        cp.kubeConfig,
+        rbacOnly(renderInstallFor(CLUSTER_ID, undefined, ['pipeline'])),
+      );
+      for (const account of ['quay-bridge-service-account', 'quay-bridge-resync'])
+        expect(await status(account, pipeline(applyNew)), account).to.be.within(200, 201);
+      expect(await status('quay-bridge-webhook', pipeline(get)), 'the webhook reads builder only').to.equal(
+        403,
+      );
+    } finally {
+      await applyInstallOrThrow(cp.kubeConfig, rbacOnly(renderInstall()));
+    }
+  });
+
   it('names the robot Secrets after the clusterID set in knative/base/robot-secrets.yaml, in every Secret rule', () => {
     const names = (objects: readonly KubeObject[]) =>
       objects
