@@ -68,6 +68,13 @@ describe('npm start with no cluster (the embedded stack)', function () {
         });
         return a.status === 200 ? true : undefined;
       });
+      // The robot Secret of the sample's clusterID: the install's RBAC was made for `local`, not the default.
+      await until('Secret demo/builder-quay-local written by the ServiceAccount step', async () => {
+        const a = await (
+          await kubeRest(kc)
+        ).request('GET', '/api/v1/namespaces/demo/secrets/builder-quay-local');
+        return a.status === 200 ? true : undefined;
+      });
       await until('the handled event printed', () =>
         Promise.resolve(/namespace\s+Namespace\s+demo\b/.test(output) ? true : undefined),
       );
