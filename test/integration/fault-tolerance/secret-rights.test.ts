@@ -197,6 +197,7 @@ describe('Secret rights: a stolen step token cannot reach Secrets it does not ow
   this.timeout(120_000);
   let cp: ControlPlane;
   let admin: KubeRest;
+  let weak: KubeObject[] = [];
   const accounts = Object.keys(jobs);
 
   const status = async (account: string, p: Probe): Promise<number> =>
@@ -207,7 +208,8 @@ describe('Secret rights: a stolen step token cannot reach Secrets it does not ow
     admin = await kubeRest(cp.kubeConfig);
     const install = renderInstall();
     await applyInstallOrThrow(cp.kubeConfig, install);
-    await applyInstallOrThrow(cp.kubeConfig, weakened(install));
+    weak = weakened(install);
+    await applyInstallOrThrow(cp.kubeConfig, weak);
     const created = [
       await admin.request('POST', '/api/v1/namespaces', {
         apiVersion: 'v1',
@@ -225,6 +227,8 @@ describe('Secret rights: a stolen step token cannot reach Secrets it does not ow
   });
 
   after(async () => {
+    // the weakened RBAC must not outlive this file in the shared control plane
+    for (const o of weak) await admin.request('DELETE', await admin.objectPath(o));
     await admin.request('DELETE', secretPath('kube-system', SYSTEM_SECRET));
     await admin.request('DELETE', `/api/v1/namespaces/${TENANT}`);
   });
