@@ -1,10 +1,11 @@
 // A small kustomize renderer for the project's own kustomizations, so that the tests and the local stack see exactly
 // what `kubectl apply -k` would apply without needing kubectl or kustomize on the machine. It implements the subset
 // the project uses — `resources` (files and kustomization directories), `images`, `patches` with inline JSON 6902
-// operations, `replacements` (dotted field paths with indexes and `*`, the delimiter/index options), and dropping
-// `config.kubernetes.io/local-config` objects from the final output — and refuses everything else by name, so a kustomization that outgrows it fails loudly instead of
-// rendering something kustomize would not. Like kustomize, it refuses files outside a kustomization's root and a
-// resource registered twice. (test/integration/manifests compares its output with `kubectl kustomize` where present.)
+// operations, inline `replacements` (dotted field paths with indexes and `*`, the delimiter/index options), and
+// dropping `config.kubernetes.io/local-config` objects from the final output — and refuses everything else by name,
+// so a kustomization that outgrows it fails loudly instead of rendering something kustomize would not. Like
+// kustomize, it refuses files outside a kustomization's root and a resource registered twice.
+// (test/integration/manifests compares its output with `kubectl kustomize` where present.)
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -62,7 +63,7 @@ interface Replacement {
 
 const SUPPORTED_FIELDS = new Set(['apiVersion', 'kind', 'resources', 'images', 'patches', 'replacements']);
 const SELECTOR_FIELDS = ['group', 'version', 'kind', 'name', 'namespace'] as const;
-/** kustomize drops objects with this annotation from its output: inputs of the build, such as a replacement's source. */
+/** kustomize drops objects with this annotation from its output: inputs of the build, e.g. a replacement's source. */
 export const LOCAL_CONFIG_ANNOTATION = 'config.kubernetes.io/local-config';
 const FILE_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 

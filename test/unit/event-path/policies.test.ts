@@ -52,7 +52,7 @@ const admitted = (policies: readonly EventPolicy[]): Map<string, string[]> => {
   return out;
 };
 
-/** The same map, from the event path itself: sources into the Broker, Triggers to their subscriber and dead-letter sink. */
+/** The same map from the event path: sources into the Broker, Triggers to their subscriber and dead-letter sink. */
 const senders = (objects: readonly KubeObject[]): Map<string, string[]> => {
   const path = readEventPath(objects);
   const out = new Map<string, string[]>();
