@@ -51,6 +51,14 @@ export interface EmulatorSnapshot {
       readonly size: number;
     }[];
   }[];
+  /** OAuth applications, with how many unexpired tokens each has issued. */
+  readonly applications: readonly {
+    readonly org: string;
+    readonly name: string;
+    readonly clientId: string;
+    readonly redirectUri: string;
+    readonly tokens: number;
+  }[];
   /** Deleted but not yet garbage-collected: organization and user names still reserved, repositories renamed. */
   readonly pendingDeletion: {
     readonly namespaces: readonly string[];
@@ -140,6 +148,15 @@ export const snapshot = (world: World): EmulatorSnapshot => {
             .map((t) => ({ name: t.name, manifestDigest: t.digest, size: t.size })),
         };
       }),
+    applications: [...world.applications.values()].map((a) => ({
+      org: nameOf(a.orgId) ?? '',
+      name: a.name,
+      clientId: a.clientId,
+      redirectUri: a.redirectUri,
+      tokens: [...world.tokens.values()].filter(
+        (t) => t.clientId === a.clientId && t.expiresAtMs > world.now(),
+      ).length,
+    })),
     pendingDeletion: {
       namespaces: [...world.deletedNamespaces.values()].map((d) => d.originalUsername),
       repositories: repos
