@@ -1,4 +1,4 @@
-// Quay's web session, as a client sees it (docs/quay-api.md#sessions; the sign-in recording,
+// Quay's web session, as a client sees it (the sign-in recording,
 // test/fixtures/quay/signin-oauth-exchanges.json): one cookie NAMED `_csrf_token` holding the whole Flask session,
 // with the CSRF token inside it. Real Quay signs the session into the cookie; the emulator keeps it here and puts
 // only the session's id (and a version, so the value changes when the content does) in the cookie. Every value

@@ -51,13 +51,14 @@ export interface EmulatorSnapshot {
       readonly size: number;
     }[];
   }[];
-  /** OAuth applications, with how many unexpired tokens each has issued. */
+  /** OAuth applications and the tokens issued for them. */
   readonly applications: readonly {
     readonly org: string;
     readonly name: string;
     readonly clientId: string;
     readonly redirectUri: string;
-    readonly tokens: number;
+    /** The scopes of each unexpired token issued for it, each sorted, oldest token first. */
+    readonly tokens: readonly (readonly string[])[];
   }[];
   /** Deleted but not yet garbage-collected: organization and user names still reserved, repositories renamed. */
   readonly pendingDeletion: {
@@ -153,9 +154,9 @@ export const snapshot = (world: World): EmulatorSnapshot => {
       name: a.name,
       clientId: a.clientId,
       redirectUri: a.redirectUri,
-      tokens: [...world.tokens.values()].filter(
-        (t) => t.clientId === a.clientId && t.expiresAtMs > world.now(),
-      ).length,
+      tokens: [...world.tokens.values()]
+        .filter((t) => t.clientId === a.clientId && t.expiresAtMs > world.now())
+        .map((t) => [...t.scopes].sort()),
     })),
     pendingDeletion: {
       namespaces: [...world.deletedNamespaces.values()].map((d) => d.originalUsername),
