@@ -5,8 +5,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { getOptional, listDecoded, type KubeClient } from '../../shared/kube/client.js';
 import type { KubeError } from '../../shared/kube/errors.js';
 import { Resources } from '../../shared/kube/resources.js';
-import { QuayIntegration } from '../../shared/settings/quay-integration.js';
 import * as t from 'io-ts';
+import { QuayIntegration } from '../../shared/settings/quay-integration.js';
 import type { TokenError } from './errors.js';
 
 export interface SecretTarget {
@@ -17,12 +17,29 @@ export interface SecretTarget {
   readonly integration?: { readonly name: string; readonly quayHostname: string };
 }
 
+const SecretData = t.partial({ data: t.record(t.string, t.string) });
+
 const kube =
   (during: string) =>
   (error: KubeError): TokenError => ({ _tag: 'Kube', during, error });
 
-/** --secret as given, else the one QuayIntegration's spec.credentialsSecret (its key, unless --key says). */
+/**
+ * --secret as given, else the one QuayIntegration's spec.credentialsSecret (its key, unless --key says); read once
+ * here, so that credentials that may not even read it fail before Quay is asked for a token.
+ */
 export const resolveTarget = async (
+  client: KubeClient,
+  secret: { readonly namespace: string; readonly name: string } | undefined,
+  key: string | undefined,
+): Promise<E.Either<TokenError, SecretTarget>> => {
+  const target = await findTarget(client, secret, key);
+  if (E.isLeft(target)) return target;
+  const { namespace, name } = target.right;
+  const readable = await getOptional(client, SecretData, { type: Resources.Secret, namespace, name })();
+  return E.isLeft(readable) ? E.left(kube(`reading the Secret ${namespace}/${name}`)(readable.left)) : target;
+};
+
+const findTarget = async (
   client: KubeClient,
   secret: { readonly namespace: string; readonly name: string } | undefined,
   key: string | undefined,
@@ -42,8 +59,6 @@ export const resolveTarget = async (
     integration: { name: only.metadata.name, quayHostname: only.spec.quayHostname },
   });
 };
-
-const SecretData = t.partial({ data: t.record(t.string, t.string) });
 
 /** Creates the Secret, or sets its key: 'created', 'updated' or 'unchanged' (it already held this token). */
 export const writeToken = async (
