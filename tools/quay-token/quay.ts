@@ -13,9 +13,15 @@ const text = (u: unknown, k: string): string | undefined => {
   return typeof v === 'string' ? v : undefined;
 };
 
-/** A short, single-line excerpt of an answer (never a header: cookies and tokens stay out). */
+/**
+ * A short, single-line excerpt of an answer for an error message: never a header (cookies), and every long
+ * token-like word (tokens, secrets, CSRF tokens are 20 characters or more) blanked.
+ */
 const excerpt = (res: WebResponse): string => {
-  const one = res.text.replace(/\s+/g, ' ').trim();
+  const one = res.text
+    .replace(/\s+/g, ' ')
+    .replace(/[A-Za-z0-9_\-.=]{20,}/g, '…')
+    .trim();
   return one.length > 200 ? `${one.slice(0, 200)}…` : one;
 };
 
