@@ -111,6 +111,11 @@ const runWith = async (options: Options, io: Io): Step<void> => {
   const web = createQuayWeb(options.quay, { insecure: options.insecure, caFile: options.caFile });
   if (E.isLeft(web)) return web;
   if (options.insecure) io.stderr(`warning: --insecure: Quay's TLS certificate is not checked\n`);
+  const { protocol, hostname } = new URL(options.quay);
+  if (protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(hostname))
+    io.stderr(
+      `warning: ${options.quay} is plain http: the password and the token cross the network unencrypted\n`,
+    );
   const password = await readPassword(
     options.password,
     `Password of ${options.user} at ${options.quay}: `,
