@@ -43,11 +43,13 @@ export const runQuayTokenCommand = (
 export const startStrippingProxy = async (
   target: string,
   strip: readonly string[],
+  /** Which requests lose the headers (default: all). */
+  applies: (req: IncomingMessage) => boolean = () => true,
 ): Promise<{ readonly url: string; readonly close: () => Promise<void> }> => {
   const to = new URL(target);
   const server: Server = createServer((req: IncomingMessage, res) => {
     const headers = { ...req.headers, host: to.host };
-    for (const h of strip) Reflect.deleteProperty(headers, h);
+    if (applies(req)) for (const h of strip) Reflect.deleteProperty(headers, h);
     const upstream = httpRequest(
       { host: to.hostname, port: to.port, method: req.method, path: req.url, headers },
       (answer) => {

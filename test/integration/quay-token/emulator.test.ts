@@ -192,6 +192,19 @@ describe('quay-token against the Quay emulator (its own process, over HTTP)', fu
     }
   });
 
+  it('a proxy that loses the session after the sign-in (cookies dropped on reads): said as a lost session', async () => {
+    const proxy = await startStrippingProxy(quay.url, ['cookie'], (req) => req.method === 'GET');
+    try {
+      const r = await runQuayTokenCommand(print(proxy.url), { QUAY_PASSWORD: password });
+      expect(r.status).to.equal(1);
+      expect(r.stderr).to.include(
+        'Quay no longer knew the signed-in session while reading the signed-in user',
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('nothing listening, or something that is not Quay, is said as such', async () => {
     const port = await freePort();
     const down = await runQuayTokenCommand(print(`http://127.0.0.1:${port}`), { QUAY_PASSWORD: password });
