@@ -6,6 +6,7 @@ import type { Fernet } from './fernet.js';
 import type { Json, JsonObject } from './json.js';
 import { describeSchemaError, firstSchemaError } from './json-schema.js';
 import { invalidRequest, restAbort, unauthorized, WERKZEUG, type Reply } from './replies.js';
+import type { SessionScope, SessionStore } from './sessions.js';
 import type { World } from './state.js';
 
 export interface IncomingRequest {
@@ -27,13 +28,18 @@ export interface Services {
   /** Called after a namespace or repository was marked for deletion, so a configured GC delay can start. */
   readonly deletionScheduled: () => void;
   readonly registryKey: () => { readonly privateKey: string; readonly kid: string };
+  readonly sessions: SessionStore;
 }
 
 export interface Ctx {
   readonly world: World;
   readonly req: IncomingRequest;
   readonly params: Readonly<Record<string, string>>;
+  /** From a valid bearer token, else from a signed-in session cookie. */
   readonly caller: Caller | undefined;
+  /** How `caller` authenticated: a bearer token skips CSRF checks, a session does not. */
+  readonly callerVia: 'token' | 'session' | undefined;
+  readonly session: SessionScope;
   readonly services: Services;
 }
 
@@ -97,6 +103,14 @@ export const intArg = <D>(ctx: Ctx, name: string, help: string, fallback: D): Ou
   if (raw === null) return ok(fallback);
   const text = raw.trim().replace(/(?<=\d)_(?=\d)/g, '');
   return /^[+-]?\d+$/.test(text) ? ok(parseInt(text, 10)) : refuse(restAbort(400, { [name]: help }));
+};
+
+/** An application/x-www-form-urlencoded body (Flask's request.form), else undefined. */
+export const formBody = (ctx: Ctx): URLSearchParams | undefined => {
+  const mimetype = (ctx.req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  return mimetype === 'application/x-www-form-urlencoded'
+    ? new URLSearchParams(ctx.req.body.toString('utf8'))
+    : undefined;
 };
 
 export const stringArg = (ctx: Ctx, name: string): string | undefined => ctx.req.query.get(name) ?? undefined;

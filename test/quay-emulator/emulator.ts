@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Ctx, IncomingRequest, Services } from './context.js';
 import { Faults, type FaultKnobs } from './faults.js';
 import { fernet } from './fernet.js';
-import { collectGarbage } from './model-namespaces.js';
+import { collectGarbage, createOrganization } from './model-namespaces.js';
 import { pushTag as recordPush } from './model-repos.js';
 import { seededRandom } from './random.js';
 import {
@@ -27,7 +27,8 @@ import { ROUTES } from './routes.js';
 import { loadDiscoveryDocument, requestSchemas } from './schemas.js';
 import { snapshot, type EmulatorSnapshot } from './snapshot.js';
 import { World } from './state.js';
-import { authenticate, DEFAULT_TOKEN_SECONDS, issueToken } from './tokens.js';
+import { csrfTokenOf, SessionScope, SessionStore } from './sessions.js';
+import { authenticate, DEFAULT_TOKEN_SECONDS, issueToken, SESSION_SCOPES, signedInUser } from './tokens.js';
 import { initializeUser } from './handlers/user.js';
 
 export interface QuayEmulator {
@@ -43,6 +44,10 @@ export interface QuayEmulator {
   ): string;
   /** Full-scope token of the bootstrapped superuser `quayadmin`, made as /api/v1/user/initialize makes it (9000 s). */
   readonly adminToken: string;
+  /** The password of `quayadmin`, for the web UI's sign-in (POST /api/v1/signin) and HTTP Basic on /oauth. */
+  readonly adminPassword: string;
+  /** Creates an organization whose `owners` team holds `owner`, as POST /api/v1/organization/ by that user. */
+  createOrganization(name: string, owner: string): void;
   /** Mutable; all off by default. */
   readonly faults: FaultKnobs;
   /** By `${METHOD} ${pathTemplate}`, e.g. `GET /api/v1/organization/{org}/robots/{robot}`. */
@@ -68,6 +73,10 @@ export interface QuayEmulatorOptions {
   readonly gcAfterMs?: number;
   /** Create `quayadmin` at start (default true); false leaves an empty database for POST /api/v1/user/initialize. */
   readonly bootstrap?: boolean;
+  /** The server's clock (default Date.now): tests that must not depend on timing pass their own. */
+  readonly now?: () => number;
+  /** Quay's FEATURE_* switches the emulator honours (each default true): without them their routes answer 404. */
+  readonly features?: { readonly userInitialize?: boolean; readonly directLogin?: boolean };
 }
 
 const TAG_NAME = /^\w[\w.-]{0,127}$/;
@@ -86,13 +95,19 @@ const safeDecode = (path: string): string => {
 
 export const startQuayEmulator = async (opts: QuayEmulatorOptions = {}): Promise<QuayEmulator> => {
   const seed = opts.seed ?? 1;
-  const world = new World(seededRandom(seed), () => Date.now());
+  const world = new World(seededRandom(seed), opts.now ?? (() => Date.now()));
   const faults = new Faults(seed ^ 0x5bd1e995);
-  const routes = compileRoutes(ROUTES);
+  // route_show_if / show_if: a feature that is off takes its route away.
+  const featureOff = new Set([
+    ...(opts.features?.userInitialize === false ? ['/api/v1/user/initialize'] : []),
+    ...(opts.features?.directLogin === false ? ['/api/v1/signin'] : []),
+  ]);
+  const routes = compileRoutes(ROUTES.filter((r) => !featureOff.has(r.template)));
   const counts = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
   const hung = new Set<http.ServerResponse>();
   const discovery = loadDiscoveryDocument();
+  const sessions = new SessionStore(world);
   let registryKey: { privateKey: string; kid: string } | undefined;
 
   const services: Services = {
@@ -109,6 +124,7 @@ export const startQuayEmulator = async (opts: QuayEmulatorOptions = {}): Promise
       }, opts.gcAfterMs);
       timers.add(timer);
     },
+    sessions,
     registryKey: () => {
       registryKey ??= {
         privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
@@ -121,16 +137,21 @@ export const startQuayEmulator = async (opts: QuayEmulatorOptions = {}): Promise
     },
   };
 
-  let adminToken: string | undefined;
+  let admin: { token: string; password: string } | undefined;
   if (opts.bootstrap !== false) {
-    const boot = initializeUser(world, {
-      username: 'quayadmin',
-      password: world.random.token(24),
-      email: 'quayadmin@example.com',
-    });
+    const password = world.random.token(24);
+    const boot = initializeUser(world, { username: 'quayadmin', password, email: 'quayadmin@example.com' });
     if ('error' in boot) throw new Error(`bootstrap failed: ${boot.error}`);
-    adminToken = boot.token;
+    admin = { token: boot.token, password };
   }
+  const bootstrapped = (): { token: string; password: string } => {
+    if (admin === undefined) {
+      throw new Error(
+        'started with bootstrap: false; create the first user with POST /api/v1/user/initialize',
+      );
+    }
+    return admin;
+  };
 
   const dispatch = (resolution: Resolution, req: IncomingRequest): Reply => {
     switch (resolution.kind) {
@@ -149,9 +170,24 @@ export const startQuayEmulator = async (opts: QuayEmulatorOptions = {}): Promise
         return { ...r, headers: { ...r.headers, allow: resolution.allow } };
       }
       case 'handler': {
-        const caller = authenticate(world, req.headers.authorization);
+        const bearer = authenticate(world, req.headers.authorization);
+        const session = new SessionScope(sessions, sessions.fromCookie(req.headers.cookie));
+        const sessionUser = signedInUser(world, session.current);
+        const caller =
+          bearer ?? (sessionUser === undefined ? undefined : { user: sessionUser, scopes: SESSION_SCOPES });
+        const withCookie = (reply: Reply): Reply => {
+          const cookie = session.cookie(world.now());
+          return cookie === undefined
+            ? reply
+            : { ...reply, headers: { ...reply.headers, 'set-cookie': cookie } };
+        };
         const isRead = req.method === 'GET' || req.method === 'HEAD';
-        if (resolution.route.csrf !== false && !isRead && caller === undefined) return csrfFailure();
+        // csrf_protect: skipped only for a valid bearer token; a session (or nothing) must send the session's token.
+        if (resolution.route.csrf !== false && !isRead && bearer === undefined) {
+          const sent = csrfTokenOf(req.headers, req.query, undefined);
+          if (session.current === undefined || sent !== session.current.csrf)
+            return withCookie(csrfFailure(sessionUser?.username));
+        }
         if (faults.readOnly && req.method !== 'GET' && resolution.route.csrf !== false) {
           return jsonify(
             {
@@ -162,9 +198,17 @@ export const startQuayEmulator = async (opts: QuayEmulatorOptions = {}): Promise
             503,
           );
         }
-        const ctx: Ctx = { world, req, params: resolution.params, caller, services };
+        const ctx: Ctx = {
+          world,
+          req,
+          params: resolution.params,
+          caller,
+          callerVia: bearer !== undefined ? 'token' : caller !== undefined ? 'session' : undefined,
+          session,
+          services,
+        };
         try {
-          return resolution.handler(ctx);
+          return withCookie(resolution.handler(ctx));
         } catch (error) {
           console.error('quay-emulator: handler failed', error);
           return internalServerError();
@@ -245,12 +289,16 @@ export const startQuayEmulator = async (opts: QuayEmulatorOptions = {}): Promise
     url: `${scheme}://${hostPort}`,
     registryHost: hostPort,
     get adminToken(): string {
-      if (adminToken === undefined) {
-        throw new Error(
-          'started with bootstrap: false; create the first user with POST /api/v1/user/initialize',
-        );
-      }
-      return adminToken;
+      return bootstrapped().token;
+    },
+    get adminPassword(): string {
+      return bootstrapped().password;
+    },
+    createOrganization: (name, owner) => {
+      const user = world.userOrRobot(owner);
+      if (user?.kind !== 'user') throw new Error(`no user ${owner}`);
+      const created = createOrganization(world, name, null, user);
+      if (!created.ok) throw new Error(`createOrganization ${name}: ${created.error.message}`);
     },
     faults,
     createToken: (username, scopes, tokenOpts) => {

@@ -1,5 +1,6 @@
 // `npm run quay-emulator [-- --port 8089 --host 127.0.0.1 --seed N --gc-after-ms N]`: a Quay emulator to point a
-// bridge or curl at. Prints the URL and the bootstrap token; Ctrl-C stops it.
+// bridge or curl at. Prints the URL, the superuser's password and bootstrap token, and the organization `platform`
+// it made for `npm run quay-token`; Ctrl-C stops it.
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { startQuayEmulator } from './index.js';
@@ -29,12 +30,17 @@ const quay = await startQuayEmulator({
   ...(gcAfterMs === undefined ? {} : { gcAfterMs }),
 });
 
+quay.createOrganization('platform', 'quayadmin');
+
 const expires = new Date(Date.now() + INITIALIZE_TOKEN_SECONDS * 1000).toISOString();
 process.stdout.write(
   [
     `Quay emulator listening on ${quay.url} (registry host ${quay.registryHost})`,
+    `superuser quayadmin, password: ${quay.adminPassword}`,
     `superuser quayadmin, all scopes, token valid until ${expires}:`,
     quay.adminToken,
+    'organization platform (admin quayadmin), for an OAuth token of its own:',
+    `  QUAY_PASSWORD=${quay.adminPassword} npm run quay-token -- --quay ${quay.url} --org platform --user quayadmin --password-env QUAY_PASSWORD --print`,
     `try: curl -H "Authorization: Bearer ${quay.adminToken}" ${quay.url}/api/v1/user/`,
     'Ctrl-C to stop.',
     '',

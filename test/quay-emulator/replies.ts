@@ -104,7 +104,12 @@ export const htmlAbort = (status: number, message: string): Reply => ({
   body: pythonJson({ error: message }, 'dumps'),
 });
 
-export const csrfFailure = (): Reply => htmlAbort(403, 'CSRF token was invalid or missing.');
+/** verify_csrf's refusal; it names the user when one is authenticated (session or HTTP Basic). */
+export const csrfFailure = (username?: string): Reply =>
+  htmlAbort(
+    403,
+    `CSRF token was invalid or missing.${username === undefined ? '' : ` (authorized: user ${username})`}`,
+  );
 
 /** Shape E: an uncaught exception, Werkzeug's HTML page. */
 export const internalServerError = (): Reply => ({

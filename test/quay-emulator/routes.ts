@@ -1,11 +1,14 @@
 // Every endpoint the emulator serves, by path template.
+import * as apps from './handlers/applications.js';
 import * as meta from './handlers/meta.js';
+import * as oauth from './handlers/oauth.js';
 import * as orgs from './handlers/organizations.js';
 import * as perms from './handlers/permissions.js';
 import * as protos from './handlers/prototypes.js';
 import * as registry from './handlers/registry.js';
 import * as v2 from './handlers/registry-v2.js';
 import * as repos from './handlers/repositories.js';
+import * as signin from './handlers/signin.js';
 import { robotRoutes as robots } from './handlers/robots.js';
 import * as su from './handlers/superuser.js';
 import * as tags from './handlers/tags.js';
@@ -32,6 +35,7 @@ export const ROUTES: readonly RouteSpec[] = [
     template: ORG,
     handlers: { GET: orgs.getOrganization, PUT: orgs.updateOrganization, DELETE: orgs.deleteOrganization },
   },
+  { template: `${ORG}/applications`, handlers: { GET: apps.listApplications, POST: apps.createApplication } },
   { template: `${ORG}/robots`, handlers: { GET: robots.orgList } },
   {
     template: `${ORG}/robots/{robot}`,
@@ -97,6 +101,15 @@ export const ROUTES: readonly RouteSpec[] = [
 
   { template: '/api/v1/error/{type}', handlers: { GET: meta.getErrorDescription } },
   { template: '/api/v1/discovery', handlers: { GET: meta.getDiscovery } },
+
+  // The web UI's sign-in (endpoints/api/user.py; the API pipeline checks its CSRF token) and the web blueprint's
+  // OAuth implicit grant (which checks CSRF itself, on the consent POST only).
+  { template: '/csrf_token', handlers: { GET: signin.getCsrfToken }, csrf: false },
+  { template: '/api/v1/signin', handlers: { POST: signin.postSignin } },
+  { template: '/api/v1/signout', handlers: { POST: signin.postSignout } },
+  { template: '/oauth/authorize', handlers: { GET: oauth.getAuthorize }, csrf: false },
+  { template: '/oauth/authorizeapp', handlers: { POST: oauth.postAuthorizeApp }, csrf: false },
+  { template: oauth.LOCAL_OAUTH_HANDLER, handlers: { GET: oauth.getLocalApp }, csrf: false },
 
   { template: '/v2/', handlers: { GET: registry.registryBase }, csrf: false },
   { template: '/v2/auth', handlers: { GET: registry.registryAuth }, csrf: false },

@@ -51,6 +51,15 @@ export interface EmulatorSnapshot {
       readonly size: number;
     }[];
   }[];
+  /** OAuth applications and the tokens issued for them. */
+  readonly applications: readonly {
+    readonly org: string;
+    readonly name: string;
+    readonly clientId: string;
+    readonly redirectUri: string;
+    /** The scopes of each unexpired token issued for it, each sorted, oldest token first. */
+    readonly tokens: readonly (readonly string[])[];
+  }[];
   /** Deleted but not yet garbage-collected: organization and user names still reserved, repositories renamed. */
   readonly pendingDeletion: {
     readonly namespaces: readonly string[];
@@ -140,6 +149,15 @@ export const snapshot = (world: World): EmulatorSnapshot => {
             .map((t) => ({ name: t.name, manifestDigest: t.digest, size: t.size })),
         };
       }),
+    applications: [...world.applications.values()].map((a) => ({
+      org: nameOf(a.orgId) ?? '',
+      name: a.name,
+      clientId: a.clientId,
+      redirectUri: a.redirectUri,
+      tokens: [...world.tokens.values()]
+        .filter((t) => t.clientId === a.clientId && t.expiresAtMs > world.now())
+        .map((t) => [...t.scopes].sort()),
+    })),
     pendingDeletion: {
       namespaces: [...world.deletedNamespaces.values()].map((d) => d.originalUsername),
       repositories: repos

@@ -79,6 +79,26 @@ export interface OAuthToken {
   readonly userId: number;
   readonly scopes: ReadonlySet<Scope>;
   readonly expiresAtMs: number;
+  /** The OAuth application it was issued for (the implicit grant's "already granted" check reads it). */
+  readonly clientId?: string;
+}
+
+/** Quay's OAuthApplication: owned by an organization (or, for initialize's `automation`, by the user). */
+export interface OAuthApplication {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly orgId: number;
+  readonly name: string;
+  readonly description: string;
+  readonly applicationUri: string;
+  readonly redirectUri: string;
+  readonly avatarEmail: string | null;
+}
+
+/** User.invalid_login_attempts and last_invalid_login: the sign-in back-off. */
+export interface LoginFailures {
+  readonly count: number;
+  readonly lastMs: number;
 }
 
 /** Quay's DeletedNamespace marker: the name stays reserved until the namespace GC worker purges it. */
@@ -101,6 +121,9 @@ export class World {
   readonly blobs = new Map<string, Buffer>();
   readonly manifests = new Map<string, { readonly mediaType: string; readonly body: Buffer }>();
   readonly uploads = new Map<string, { readonly repoId: number; data: Buffer }>();
+  /** By client_id, in creation order. */
+  readonly applications = new Map<string, OAuthApplication>();
+  readonly loginFailures = new Map<number, LoginFailures>();
   /** SUPER_USERS in Quay's config. */
   readonly superUsers = new Set<string>(['quayadmin']);
   private lastId = 0;
@@ -192,6 +215,7 @@ export class World {
     }
     for (const t of this.teams.values()) t.members.delete(accountId);
     for (const [token, t] of this.tokens) if (t.userId === accountId) this.tokens.delete(token);
+    for (const [id, a] of this.applications) if (a.orgId === accountId) this.applications.delete(id);
     this.accounts.delete(accountId);
   }
 

@@ -1,5 +1,6 @@
 // OAuth access tokens: issuing them, and turning an Authorization header back into a caller.
 import type { Caller } from './access.js';
+import type { Session } from './sessions.js';
 import { isScope, SCOPES, type Scope } from './scopes.js';
 import type { Account, World } from './state.js';
 
@@ -15,6 +16,7 @@ export const issueToken = (
   user: Account,
   scopes: readonly string[],
   expiresInSeconds: number,
+  clientId?: string,
 ): string => {
   if (user.kind !== 'user')
     throw new Error(`OAuth tokens belong to users; ${user.username} is a ${user.kind}`);
@@ -28,6 +30,7 @@ export const issueToken = (
     userId: user.id,
     scopes: new Set(scopes.filter(isScope)),
     expiresAtMs: world.now() + expiresInSeconds * 1000,
+    ...(clientId === undefined ? {} : { clientId }),
   });
   return token;
 };
@@ -45,4 +48,14 @@ export const authenticate = (world: World, authorization: string | undefined): C
   const user = world.accounts.get(found.userId);
   if (user === undefined || !user.enabled) return undefined;
   return { user, scopes: found.scopes };
+};
+
+/** A browser session acts with the user's full rights (Quay's direct_user_login): no scope caps it. */
+export const SESSION_SCOPES: ReadonlySet<Scope> = new Set(SCOPES);
+
+/** The enabled user a session is signed in as. */
+export const signedInUser = (world: World, session: Session | undefined): Account | undefined => {
+  const user =
+    session?.userId === null || session === undefined ? undefined : world.accounts.get(session.userId);
+  return user?.kind === 'user' && user.enabled ? user : undefined;
 };

@@ -15,7 +15,7 @@ const AVATAR_COLORS = [
 export const avatar = (
   name: string,
   emailOrId: string | null,
-  kind: 'user' | 'org' | 'robot' | 'team',
+  kind: 'user' | 'org' | 'robot' | 'team' | 'app',
 ): JsonObject => {
   const hash = createHash('sha256')
     .update((emailOrId !== null && emailOrId !== '' ? emailOrId : name).trim().toLowerCase())

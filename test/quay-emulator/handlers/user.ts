@@ -78,10 +78,7 @@ export const initializeUser = (
 ): { readonly user: Account; readonly token: string } | { readonly error: string } => {
   const created = createUser(world, data.username, data.password, data.email);
   if (!created.ok) return { error: created.error.message };
-  return {
-    user: created.value,
-    token: issueToken(world, created.value, ALL_SCOPES, INITIALIZE_TOKEN_SECONDS),
-  };
+  return { user: created.value, token: automationToken(world, created.value) };
 };
 
 export const postInitialize: Handler = (ctx): Reply => {
@@ -100,15 +97,33 @@ export const postInitialize: Handler = (ctx): Reply => {
   const wantsToken = pythonTruthy(data['access_token']);
   const created = createUser(ctx.world, username, password, email);
   if (!created.ok) return jsonify({ message: `Failed to initialize user: ${created.error.message}` }, 400);
-  return jsonify(
+  // common_login: the new user is signed in (a permanent session and a fresh CSRF token).
+  const session = ctx.session.ensure(false);
+  ctx.services.sessions.signIn(session, created.value);
+  ctx.session.changed();
+  const reply = jsonify(
     {
       username,
       email,
       encrypted_password: encryptedPassword(ctx, password),
-      ...(wantsToken
-        ? { access_token: issueToken(ctx.world, created.value, ALL_SCOPES, INITIALIZE_TOKEN_SECONDS) }
-        : {}),
+      ...(wantsToken ? { access_token: automationToken(ctx.world, created.value) } : {}),
     },
     200,
   );
+  return { ...reply, headers: { ...reply.headers, 'x-next-csrf-token': session.csrf } };
+};
+
+/** An application `automation` owned by the user, client_id = the username, and its all-scopes 9000 s token. */
+const automationToken = (world: World, user: Account): string => {
+  world.applications.set(user.username, {
+    clientId: user.username,
+    clientSecret: world.random.token(40),
+    orgId: user.id,
+    name: 'automation',
+    description: 'Application token generated via /api/v1/user/initialize',
+    applicationUri: '',
+    redirectUri: '',
+    avatarEmail: null,
+  });
+  return issueToken(world, user, ALL_SCOPES, INITIALIZE_TOKEN_SECONDS, user.username);
 };
