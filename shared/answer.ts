@@ -54,6 +54,10 @@ export const answerOfError = (e: SyncError): Answer => {
       return { status: 409, outcome: 'failed', message };
     case 'KubeNotFound':
       return { status: 404, outcome: 'failed', message };
+    // The cluster does not serve the kind (no ImageStream or Build off OpenShift): nothing to do for it, and a retry
+    // would find the same. Final, like NotConfigured; an API installed later is used by the next event or resync.
+    case 'KubeNotServed':
+      return { status: DONE, outcome: 'ignored', message };
     // Quay refused a request: retried when the refusal can pass (e.g. "Username is not available" while a deleted
     // organization awaits Quay's GC), dead-lettered when it cannot (shared/quay/errors.ts classifyRejection).
     case 'QuayRejected': {

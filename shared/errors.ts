@@ -56,6 +56,7 @@ export const describeError = (e: SyncError): string => {
     case 'QuayUnreachable':
     case 'KubeConflict':
     case 'KubeNotFound':
+    case 'KubeNotServed':
     case 'KubeResponseInvalid':
       return `${e._tag}: ${e.message}`;
   }

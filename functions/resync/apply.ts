@@ -8,7 +8,9 @@ import * as T from 'fp-ts/lib/Task.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { describeError, type SyncError } from '../../shared/errors.js';
-import { getOptional, listDecoded } from '../../shared/kube/client.js';
+import { getOptional, listDecoded, listServed } from '../../shared/kube/client.js';
+import type { Served } from '../../shared/kube/discovery.js';
+import type { KubeError } from '../../shared/kube/errors.js';
 import { ImageStream, Namespace, ServiceAccount } from '../../shared/kube/objects.js';
 import { Resources } from '../../shared/kube/resources.js';
 import type { Change } from '../../shared/quay/types.js';
@@ -188,14 +190,29 @@ const sweep =
     return tally;
   };
 
+/**
+ * Every namespace reconciled, then the sweep. `served`: what the cluster serves, discovered for this pass; a type it
+ * does not serve (ImageStreams off OpenShift) is not listed, and one that stops being served meanwhile lists empty.
+ */
 export const reconcileAll =
-  (configured: Configured, concurrency: number): RTE.ReaderTaskEither<WorkEnv, SyncError, Tally> =>
+  (
+    configured: Configured,
+    concurrency: number,
+    served: Served,
+  ): RTE.ReaderTaskEither<WorkEnv, SyncError, Tally> =>
   (env) =>
     pipe(
       TE.Do,
       TE.bind('namespaces', () => listDecoded(env.kube, Namespace, Resources.Namespace)),
       TE.bind('serviceAccounts', () => listDecoded(env.kube, ServiceAccount, Resources.ServiceAccount)),
-      TE.bind('imageStreams', () => listDecoded(env.kube, ImageStream, Resources.ImageStream)),
+      TE.bind('imageStreams', () =>
+        served(Resources.ImageStream)
+          ? pipe(
+              listServed(env.kube, ImageStream, Resources.ImageStream),
+              TE.map(O.getOrElse((): readonly ImageStream[] => [])),
+            )
+          : TE.right<KubeError, readonly ImageStream[]>([]),
+      ),
       TE.mapLeft((e): SyncError => e),
       TE.flatMap(({ namespaces, serviceAccounts, imageStreams }) =>
         TE.fromTask(

@@ -12,7 +12,9 @@ import type { SyncError } from '../../shared/errors.js';
 import { decodeEnvelope, decodeObjectEvent } from '../../shared/events/envelope.js';
 import type { StepEnv } from '../../shared/runtime/env.js';
 import type { Step, StepResult } from '../../shared/runtime/handler.js';
+import { discoverServed } from '../../shared/kube/discovery.js';
 import { writeConditions } from '../../shared/settings/conditions.js';
+import { DISCOVERED_TYPES, partsFor, type Part } from '../../shared/settings/parts.js';
 import { configuredOf, type SettingsReport } from '../../shared/settings/load.js';
 import { reconcileAll, releaseAll } from './apply.js';
 import { isStatusOnlyChange, type Tally } from './plan.js';
@@ -28,7 +30,11 @@ const decodeQuayIntegrationEvent = decodeObjectEvent([
 const summary = (t: Tally): Record<string, unknown> => ({ ...t });
 
 const withConditions =
-  (report: SettingsReport, tally: Tally | undefined): RTE.ReaderTaskEither<StepEnv, never, number | string> =>
+  (
+    report: SettingsReport,
+    tally: Tally | undefined,
+    parts?: readonly Part[],
+  ): RTE.ReaderTaskEither<StepEnv, never, number | string> =>
   (env) =>
     pipe(
       writeConditions(
@@ -42,6 +48,7 @@ const withConditions =
               failures: tally.failures,
             },
         env.now(),
+        parts,
       ),
       TE.orElse((e) => TE.right<never, number | string>(`status not written: ${e.message}`)),
     );
@@ -78,18 +85,31 @@ export const resyncStep: Step<StepEnv> = {
                 withConditions(report, undefined)(env),
                 TE.flatMap(() => TE.left(configured.left)),
               );
+            // What the cluster serves, asked at every pass: an API installed since the last one is used now.
             return pipe(
-              reconcileAll(
-                configured.right,
-                env.resyncConcurrency,
-              )({ kube: env.kube, quay: O.some(configured.right.quay) }),
-              TE.flatMap((tally) =>
+              discoverServed(env.kube, DISCOVERED_TYPES),
+              TE.mapLeft((e): SyncError => e),
+              TE.flatMap((served) =>
                 pipe(
-                  withConditions(report, tally)(env),
+                  reconcileAll(
+                    configured.right,
+                    env.resyncConcurrency,
+                    served,
+                  )({ kube: env.kube, quay: O.some(configured.right.quay) }),
+                  TE.map((tally) => ({ tally, parts: partsFor(served) })),
+                ),
+              ),
+              TE.flatMap(({ tally, parts }) =>
+                pipe(
+                  withConditions(report, tally, parts)(env),
                   TE.map((written): StepResult => ({
                     outcome: tally.changed + tally.swept > 0 ? 'updated' : 'unchanged',
                     reason: `${tally.namespaces} namespaces, ${tally.serviceAccounts} ServiceAccounts, ${tally.imageStreams} ImageStreams reconciled; ${tally.failed} failed`,
-                    details: { ...summary(tally), conditions: written },
+                    details: {
+                      ...summary(tally),
+                      conditions: written,
+                      inactive: parts.filter((p) => !p.active).map((p) => p.name),
+                    },
                   })),
                 ),
               ),

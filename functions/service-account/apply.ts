@@ -8,7 +8,7 @@ import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { SyncError } from '../../shared/errors.js';
-import { getOptional, listDecoded } from '../../shared/kube/client.js';
+import { getOptional, listServed } from '../../shared/kube/client.js';
 import { ImageStream, Namespace, type Secret } from '../../shared/kube/objects.js';
 import { Resources } from '../../shared/kube/resources.js';
 import type { Change, Robot } from '../../shared/quay/types.js';
@@ -25,18 +25,23 @@ const lift = <A>(te: TE.TaskEither<SyncError, A>): Effect<A> => RTE.fromTaskEith
 export const robotDescription = (target: RobotTarget): string =>
   `quay-bridge: ServiceAccount ${target.serviceAccount.metadata.namespace}/${target.serviceAccount.metadata.name}`;
 
-/** A new robot has no rights on repositories that already exist: grant them explicitly (QBO #109). */
+/**
+ * A new robot has no rights on repositories that already exist: grant them explicitly (QBO #109). A cluster that
+ * does not serve ImageStreams (plain Kubernetes) has none to grant.
+ */
 const grantExisting = (target: RobotTarget, robots: ReadonlySet<string>): Effect<readonly Change[]> =>
   pipe(
     RTE.asks((env: WorkEnv) => env.kube),
     RTE.flatMapTaskEither((kube) =>
-      listDecoded(kube, ImageStream, Resources.ImageStream, {
+      listServed(kube, ImageStream, Resources.ImageStream, {
         namespace: target.serviceAccount.metadata.namespace,
       }),
     ),
     RTE.flatMap((streams) =>
       pipe(
-        streams.filter((s) => s.metadata.deletionTimestamp === undefined),
+        O.getOrElse((): readonly ImageStream[] => [])(streams).filter(
+          (s) => s.metadata.deletionTimestamp === undefined,
+        ),
         RA.traverse(RTE.ApplicativeSeq)((s) =>
           reconcileRepository(
             {

@@ -45,6 +45,11 @@ export interface KubeClient {
   ) => TE.TaskEither<KubeError, unknown>;
   readonly patch: (ref: ObjectRef, patch: Patch, subresource?: string) => TE.TaskEither<KubeError, unknown>;
   readonly delete: (ref: ObjectRef, options?: DeleteOptions) => TE.TaskEither<KubeError, void>;
+  /**
+   * Discovery of one group version (`GET /apis/<group>/<version>`): the names of the resources it serves, or none
+   * when the cluster does not serve that group version at all.
+   */
+  readonly discover: (apiVersion: string) => TE.TaskEither<KubeError, O.Option<ReadonlySet<string>>>;
 }
 
 export interface KubeEnv {
@@ -94,6 +99,22 @@ export const listDecoded = <A>(
         E.traverseArray((item) => decodeWith(codec, `a listed ${type.kind}`)(item)),
       ),
     ),
+  );
+
+/**
+ * LIST and decode, or none when the cluster does not serve the type (no ImageStreams off OpenShift): for a caller
+ * to whom that means "nothing of that kind", never an error.
+ */
+export const listServed = <A>(
+  kube: KubeClient,
+  codec: t.Decoder<unknown, A>,
+  type: ResourceType,
+  options?: ListOptions,
+): TE.TaskEither<KubeError, O.Option<readonly A[]>> =>
+  pipe(
+    listDecoded(kube, codec, type, options),
+    TE.map(O.some),
+    TE.orElse((e) => (e._tag === 'KubeNotServed' ? TE.right(O.none) : TE.left(e))),
   );
 
 export const decodeObject = decodeWith;

@@ -12,9 +12,17 @@ export interface KubeConflict {
   readonly _tag: 'KubeConflict';
   readonly message: string;
 }
-/** 404. */
+/** 404 for an object: the API exists, the object does not. */
 export interface KubeNotFound {
   readonly _tag: 'KubeNotFound';
+  readonly message: string;
+}
+/**
+ * 404 for the path itself: the cluster does not serve this API (no ImageStream or Build off OpenShift, a CRD not
+ * installed). Not an error of the event or the bridge: there is nothing to do for that kind.
+ */
+export interface KubeNotServed {
+  readonly _tag: 'KubeNotServed';
   readonly message: string;
 }
 /** 401 or 403: the bridge's own RBAC or credentials are wrong. */
@@ -36,7 +44,28 @@ export interface KubeResponseInvalid {
 }
 
 export type KubeError =
-  KubeUnavailable | KubeConflict | KubeNotFound | KubeForbidden | KubeRejected | KubeResponseInvalid;
+  | KubeUnavailable
+  | KubeConflict
+  | KubeNotFound
+  | KubeNotServed
+  | KubeForbidden
+  | KubeRejected
+  | KubeResponseInvalid;
+
+/**
+ * A 404 whose body is not a metav1.Status: the API server's answer for a path no API serves ("404 page not found",
+ * text/plain, from its NotFoundHandler). An object that does not exist in a served API is a Status with reason
+ * NotFound.
+ */
+export const isNotServed = (status: number, body: string): boolean => {
+  if (status !== 404) return false;
+  try {
+    const parsed = JSON.parse(body) as { kind?: unknown } | null;
+    return parsed?.kind !== 'Status';
+  } catch {
+    return true;
+  }
+};
 
 export const kubeErrorOfStatus = (status: number, message: string, retryAfterSeconds?: number): KubeError => {
   if (status === 404) return { _tag: 'KubeNotFound', message };

@@ -5,12 +5,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import got, { type Method } from 'got';
+import * as O from 'fp-ts/lib/Option.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { countCall } from '../runtime/calls.js';
 import type { KubeAccess } from './access.js';
 import type { DeleteOptions, KubeClient, ListOptions, Patch } from './client.js';
-import { kubeErrorOfStatus, type KubeError } from './errors.js';
-import { collectionPath, objectPath } from './resources.js';
+import { isNotServed, kubeErrorOfStatus, type KubeError } from './errors.js';
+import { collectionPath, groupVersionPath, objectPath } from './resources.js';
 
 export interface KubeHttpOptions {
   /** Field manager for every write (server-side apply and patches), e.g. `quay-bridge`. */
@@ -139,6 +141,11 @@ export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): Kube
           });
         }
       }
+      if (isNotServed(res.status, res.body))
+        return TE.left({
+          _tag: 'KubeNotServed',
+          message: `${method} ${path}: the cluster does not serve this API (${messageOf(res.body, res.status)})`,
+        });
       const seconds = res.retryAfter === undefined ? undefined : Number(res.retryAfter);
       return TE.left(
         kubeErrorOfStatus(
@@ -221,6 +228,29 @@ export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): Kube
           },
         ),
         () => TE.right(undefined),
+      ),
+    discover: (apiVersion) =>
+      pipe(
+        call('GET', groupVersionPath(apiVersion)),
+        TE.flatMap((u): TE.TaskEither<KubeError, O.Option<ReadonlySet<string>>> => {
+          const resources = (u as { resources?: unknown } | undefined)?.resources;
+          if (!Array.isArray(resources))
+            return TE.left({
+              _tag: 'KubeResponseInvalid',
+              message: `GET ${groupVersionPath(apiVersion)}: not an APIResourceList`,
+            });
+          return TE.right(
+            O.some(
+              new Set(
+                resources.flatMap((r: unknown) => {
+                  const name = (r as { name?: unknown } | null)?.name;
+                  return typeof name === 'string' ? [name] : [];
+                }),
+              ),
+            ),
+          );
+        }),
+        TE.orElse((e) => (e._tag === 'KubeNotServed' ? TE.right(O.none) : TE.left(e))),
       ),
   };
 };

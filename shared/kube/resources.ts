@@ -32,13 +32,14 @@ export interface ObjectRef {
   readonly name: string;
 }
 
-const groupPath = (apiVersion: string): string =>
+/** `/api/v1` or `/apis/image.openshift.io/v1`: where a group version is discovered. */
+export const groupVersionPath = (apiVersion: string): string =>
   apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
 
 /** `/api/v1/namespaces/ns/secrets` or `/apis/quay.redhat.com/v1/quayintegrations`; all namespaces if none given. */
 export const collectionPath = (t: ResourceType, namespace?: string): string => {
   const scope = t.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return `${groupPath(t.apiVersion)}${scope}/${t.plural}`;
+  return `${groupVersionPath(t.apiVersion)}${scope}/${t.plural}`;
 };
 
 export const objectPath = (ref: ObjectRef, subresource?: string): string => {

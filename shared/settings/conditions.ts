@@ -1,5 +1,5 @@
 // The QuayIntegration's status conditions (Ready, CredentialsValid, QuayReachable, with observedGeneration), which
-// QBO declared and never wrote. Computed purely from the settings report and the last resync's tally, and written
+// QBO declared and never wrote, and status.parts (parts.ts). Computed purely from the settings report and the last resync's tally, and written
 // with server-side apply to the status subresource only when something differs, so that a status write (which
 // itself triggers a QuayIntegration event, and so a resync) cannot loop.
 import * as E from 'fp-ts/lib/Either.js';
@@ -13,6 +13,7 @@ import type { KubeClient } from '../kube/client.js';
 import type { KubeError } from '../kube/errors.js';
 import { Resources } from '../kube/resources.js';
 import type { IntegrationRef, SettingsReport } from './load.js';
+import type { Part } from './parts.js';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
@@ -152,7 +153,15 @@ export const conditionsPatch = (
     )
   )
     return undefined;
-  return wanted.map((w) => {
+  return withTransitionTimes(before, wanted, now);
+};
+
+const withTransitionTimes = (
+  before: readonly StoredCondition[],
+  wanted: readonly Condition[],
+  now: Date,
+): readonly (Condition & { readonly lastTransitionTime: string })[] =>
+  wanted.map((w) => {
     const previous = before.find((s) => s.type === w.type);
     const moved = previous?.status !== w.status || previous.lastTransitionTime === undefined;
     return {
@@ -163,20 +172,37 @@ export const conditionsPatch = (
         : (previous.lastTransitionTime ?? ''),
     };
   });
+
+/** status.parts as stored says the same as `wanted` (none wanted: none stored). */
+export const sameParts = (current: unknown, wanted: readonly Part[] | undefined): boolean => {
+  const stored = pipe(
+    t.readonlyArray(t.type({ name: t.string, active: t.boolean, message: t.string })).decode(current ?? []),
+    E.map((ps) => ps.map((p) => ({ name: p.name, active: p.active, message: p.message }))),
+    E.getOrElseW(() => undefined),
+  );
+  return JSON.stringify(stored) === JSON.stringify(wanted ?? []);
 };
 
-/** Applies the conditions of every QuayIntegration that needs new ones; returns how many were written. */
+/**
+ * Applies the conditions (and `parts`: which parts of the bridge have work on this cluster, none when unknown) of
+ * every QuayIntegration whose status says otherwise; returns how many were written. Every apply carries all the
+ * conditions: server-side apply drops the fields of this manager that an apply leaves out.
+ */
 export const writeConditions = (
   kube: KubeClient,
   report: SettingsReport,
   tally: SyncTally | undefined,
   now: Date,
+  parts?: readonly Part[],
 ): TE.TaskEither<KubeError, number> =>
   pipe(
     report.integrations,
     RA.filterMap((integration) => {
-      const patch = conditionsPatch(integration.conditions, conditionsFor(report, integration, tally), now);
-      return patch === undefined || patch.length === 0 ? O.none : O.some({ integration, patch });
+      const wanted = conditionsFor(report, integration, tally);
+      const changed = conditionsPatch(integration.conditions, wanted, now);
+      if (changed === undefined && sameParts(integration.parts, parts)) return O.none;
+      const patch = changed ?? withTransitionTimes(stored(integration.conditions), wanted, now);
+      return patch.length === 0 ? O.none : O.some({ integration, patch });
     }),
     RA.traverse(TE.ApplicativeSeq)(({ integration, patch }) =>
       kube.patch(
@@ -189,7 +215,11 @@ export const writeConditions = (
             kind: Resources.QuayIntegration.kind,
             metadata: { name: integration.name },
             // QBO's only status field, kept meaningful: when the bridge last changed this status.
-            status: { conditions: patch, lastUpdate: now.toISOString() },
+            status: {
+              conditions: patch,
+              lastUpdate: now.toISOString(),
+              ...(parts === undefined ? {} : { parts }),
+            },
           },
         },
         'status',

@@ -2,11 +2,12 @@
 // per change, and caches the result briefly. Every step starts here; the resync step also turns the report into the
 // QuayIntegration's status conditions (conditions.ts).
 import * as E from 'fp-ts/lib/Either.js';
+import * as O from 'fp-ts/lib/Option.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import * as t from 'io-ts';
 import { describeError, notConfigured, type SyncError } from '../errors.js';
-import { listDecoded, getOptional, type KubeClient } from '../kube/client.js';
+import { getOptional, listServed, type KubeClient } from '../kube/client.js';
 import type { KubeError } from '../kube/errors.js';
 import { Secret } from '../kube/objects.js';
 import { Resources } from '../kube/resources.js';
@@ -19,6 +20,8 @@ export interface IntegrationRef {
   readonly generation: number;
   /** status.conditions as stored (kept opaque; conditions.ts reads them). */
   readonly conditions: unknown;
+  /** status.parts as stored (kept opaque, likewise). */
+  readonly parts?: unknown;
 }
 
 export interface Configured {
@@ -293,12 +296,15 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
 
   const read = (): TE.TaskEither<KubeError, SettingsReport> =>
     pipe(
-      listDecoded(kube, RawIntegration, Resources.QuayIntegration),
+      // Without the QuayIntegration CRD (never installed, or deleted with every QuayIntegration) there is none.
+      listServed(kube, RawIntegration, Resources.QuayIntegration),
+      TE.map(O.getOrElse((): readonly t.TypeOf<typeof RawIntegration>[] => [])),
       TE.flatMap((items) => {
         const integrations = items.map((u) => ({
           name: u.metadata.name,
           generation: u.metadata.generation ?? 0,
           conditions: (u as { status?: { conditions?: unknown } }).status?.conditions,
+          parts: (u as { status?: { parts?: unknown } }).status?.parts,
         }));
         const only = items.length === 1 ? items[0] : undefined;
         const report = (state: SettingsState): SettingsReport => ({ integrations, state });

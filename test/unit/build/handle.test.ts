@@ -100,6 +100,7 @@ const world = (
       return TE.right(structuredClone(build));
     },
     delete: () => TE.left(kubeErrorOfStatus(500, 'unexpected')),
+    discover: () => TE.left(kubeErrorOfStatus(500, 'unexpected')),
   };
   const log = memoryLogger();
   const env: BuildEnv = { kube, log };

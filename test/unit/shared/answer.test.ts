@@ -22,6 +22,7 @@ describe('answers to the broker', () => {
     [{ _tag: 'KubeUnavailable', status: 429, message: 'x', retryAfterSeconds: 2 }, 429, 'retried'],
     [{ _tag: 'KubeConflict', message: 'x' }, 409, 'retried'],
     [{ _tag: 'KubeNotFound', message: 'x' }, 404, 'retried'],
+    [{ _tag: 'KubeNotServed', message: 'x' }, 204, 'done'],
     [{ _tag: 'KubeForbidden', status: 403, message: 'x' }, 500, 'retried'],
     [{ _tag: 'KubeRejected', status: 422, message: 'x' }, 500, 'retried'],
     [{ _tag: 'KubeResponseInvalid', message: 'x' }, 502, 'retried'],

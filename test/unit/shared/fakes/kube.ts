@@ -1,10 +1,11 @@
 // An in-memory KubeClient for unit tests: objects by type/namespace/name, resourceVersions, merge patch with the
 // resourceVersion precondition (409 on mismatch), server-side apply approximated as a merge, delete preconditions,
-// and one-shot fault injection. Every call is recorded.
+// one-shot fault injection, and APIs the cluster does not serve (`unserve`). Every call is recorded.
+import * as O from 'fp-ts/lib/Option.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import type { KubeClient, Patch } from '../../../../shared/kube/client.js';
 import type { KubeError } from '../../../../shared/kube/errors.js';
-import type { ObjectRef, ResourceType } from '../../../../shared/kube/resources.js';
+import { Resources, type ObjectRef, type ResourceType } from '../../../../shared/kube/resources.js';
 import { countCall } from '../../../../shared/runtime/calls.js';
 
 type Obj = Record<string, unknown> & {
@@ -20,6 +21,12 @@ export interface FakeKube extends KubeClient {
   readonly remove: (type: ResourceType, namespace: string | undefined, name: string) => void;
   /** The next call whose description starts with `prefix` (e.g. "patch ServiceAccount") fails with `error`. */
   readonly failNext: (prefix: string, error: KubeError) => void;
+  /**
+   * From now on the cluster does not serve this group version (e.g. `image.openshift.io/v1`): its requests answer
+   * as the API server's "404 page not found" does, and discovery finds nothing; `serve` undoes it.
+   */
+  readonly unserve: (apiVersion: string) => void;
+  readonly serve: (apiVersion: string) => void;
   /** Called before a patch is applied, e.g. to make a concurrent write. */
   onPatch?: (ref: ObjectRef) => void;
 }
@@ -52,13 +59,19 @@ export const fakeKube = (): FakeKube => {
   const store = new Map<string, Obj>();
   const calls: string[] = [];
   const faults: { prefix: string; error: KubeError }[] = [];
+  const unserved = new Set<string>();
   let rv = 100;
   let uid = 1;
   const key = (type: ResourceType, namespace: string | undefined, name: string) =>
     `${type.kind}/${type.namespaced ? (namespace ?? '') : ''}/${name}`;
-  const record = (what: string): KubeError | undefined => {
+  const record = (what: string, type?: ResourceType): KubeError | undefined => {
     calls.push(what);
     countCall('kube');
+    if (type !== undefined && unserved.has(type.apiVersion))
+      return {
+        _tag: 'KubeNotServed',
+        message: `${what}: the cluster does not serve this API (404 page not found)`,
+      };
     const i = faults.findIndex((f) => what.startsWith(f.prefix));
     if (i < 0) return undefined;
     const [f] = faults.splice(i, 1);
@@ -92,17 +105,38 @@ export const fakeKube = (): FakeKube => {
     failNext: (prefix, error) => {
       faults.push({ prefix, error });
     },
+    unserve: (apiVersion) => {
+      unserved.add(apiVersion);
+    },
+    serve: (apiVersion) => {
+      unserved.delete(apiVersion);
+    },
+    discover: (apiVersion) =>
+      lazy(() => {
+        const fault = record(`discover ${apiVersion}`);
+        if (fault !== undefined) return TE.left(fault);
+        if (unserved.has(apiVersion)) return TE.right(O.none);
+        return TE.right(
+          O.some(
+            new Set(
+              Object.values(Resources)
+                .filter((r) => r.apiVersion === apiVersion)
+                .map((r) => r.plural),
+            ),
+          ),
+        );
+      }),
     get: (ref) =>
       lazy(() => {
         const what = `get ${ref.type.kind} ${ref.namespace ?? ''}/${ref.name}`;
-        const fault = record(what);
+        const fault = record(what, ref.type);
         if (fault !== undefined) return TE.left(fault);
         const o = store.get(key(ref.type, ref.namespace, ref.name));
         return o === undefined ? TE.left(notFound(what)) : TE.right(clone(o));
       }),
     list: (type, options = {}) =>
       lazy(() => {
-        const fault = record(`list ${type.kind} ${options.namespace ?? '*'}`);
+        const fault = record(`list ${type.kind} ${options.namespace ?? '*'}`, type);
         if (fault !== undefined) return TE.left(fault);
         return TE.right(
           self
@@ -114,7 +148,7 @@ export const fakeKube = (): FakeKube => {
       lazy(() => {
         const b = body as Obj;
         const what = `create ${type.kind} ${namespace ?? ''}/${b.metadata.name}`;
-        const fault = record(what);
+        const fault = record(what, type);
         if (fault !== undefined) return TE.left(fault);
         if (store.has(key(type, namespace, b.metadata.name)))
           return TE.left({ _tag: 'KubeConflict', message: `${what}: already exists` });
@@ -128,7 +162,7 @@ export const fakeKube = (): FakeKube => {
     patch: (ref, patch: Patch, subresource) =>
       lazy(() => {
         const what = `patch ${ref.type.kind} ${ref.namespace ?? ''}/${ref.name}${subresource === undefined ? '' : `/${subresource}`} ${patch.type}`;
-        const fault = record(what);
+        const fault = record(what, ref.type);
         if (fault !== undefined) return TE.left(fault);
         self.onPatch?.(ref);
         const k = key(ref.type, ref.namespace, ref.name);
@@ -151,7 +185,7 @@ export const fakeKube = (): FakeKube => {
     delete: (ref, options = {}) =>
       lazy(() => {
         const what = `delete ${ref.type.kind} ${ref.namespace ?? ''}/${ref.name}`;
-        const fault = record(what);
+        const fault = record(what, ref.type);
         if (fault !== undefined) return TE.left(fault);
         const k = key(ref.type, ref.namespace, ref.name);
         const current = store.get(k);
