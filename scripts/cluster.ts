@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { Adapter } from '../test/event-path/adapter.js';
+import { startAdapter, type Adapter } from '../test/event-path/adapter.js';
 import type { BrokerStandIn } from '../test/event-path/broker.js';
 import { kubeRest, type KubeRest } from '../test/event-path/kube-rest.js';
 import { readEventPath, renderInstall, type AdapterConfig } from '../test/event-path/manifests.js';
@@ -31,8 +31,16 @@ export interface ClusterBridge {
   readonly services: ReadonlyMap<string, LocalService>;
   readonly broker: BrokerStandIn;
   readonly adapters: ReadonlyMap<string, Adapter>;
-  /** Resources of the ApiServerSource the cluster does not serve (e.g. ImageStream and Build off OpenShift). */
+  /** Resources of the ApiServerSource the cluster did not serve at start (e.g. ImageStream and Build off OpenShift). */
   readonly unserved: readonly string[];
+  /** What the source watches now, narrowed to what the cluster serves (asked again at every resync). */
+  readonly watched: () => readonly string[];
+  /**
+   * A resync, as a tick of the PingSource's schedule: the cluster's APIs are discovered again first, and the
+   * receive adapter restarted when they changed (a CRD installed since, e.g. OpenShift's), so that it watches
+   * them too; the resync then syncs what exists.
+   */
+  readonly ping: () => Promise<void>;
   /** Knative Services of the install not run here (the webhook's). */
   readonly notRun: readonly string[];
   readonly pids: () => readonly number[];
@@ -43,7 +51,7 @@ type Gvr = AdapterConfig['resources'][number]['gvr'];
 
 const gvrName = (g: Gvr): string => `${g.Resource}${g.Group === '' ? '' : `.${g.Group}`}`;
 
-/** Whether the API server serves a resource, by discovery of its group version. */
+/** Whether the API server serves a resource, by discovery of its group version (each call of servedBy anew). */
 const servedBy = (rest: KubeRest) => {
   const found = new Map<string, Promise<ReadonlySet<string>>>();
   return async (g: Gvr): Promise<boolean> => {
@@ -77,23 +85,31 @@ export const startClusterBridge = async (o: ClusterBridgeOptions): Promise<Clust
   };
 
   try {
-    // What the source watches, narrowed to what this cluster serves: the adapter refuses to start on a resource
-    // the API server does not know (plain Kubernetes has no ImageStream or Build).
-    const served = servedBy(rest);
-    const unserved = new Set<string>();
-    for (const source of install.apiServerSources)
-      for (const r of source.adapterConfig([]).resources)
-        if (!(await served(r.gvr))) unserved.add(gvrName(r.gvr));
+    // What the source watches, narrowed to what this cluster serves: the adapter refuses to start on a group
+    // version the API server does not serve (knative.dev/eventing pkg/adapter/apiserver: its discovery fails), and
+    // plain Kubernetes has no ImageStream or Build.
+    const discoverUnserved = async (): Promise<Set<string>> => {
+      const served = servedBy(rest);
+      const found = new Set<string>();
+      for (const source of install.apiServerSources)
+        for (const r of source.adapterConfig([]).resources)
+          if (!(await served(r.gvr))) found.add(gvrName(r.gvr));
+      return found;
+    };
+    const atStart = await discoverUnserved();
+    let unserved = atStart;
     const narrow = (_: unknown, config: AdapterConfig): AdapterConfig => ({
       ...config,
       resources: config.resources.filter((r) => !unserved.has(gvrName(r.gvr))),
     });
 
-    const namespaces = await rest.request('GET', '/api/v1/namespaces');
-    if (namespaces.status !== 200)
-      throw new Error(
-        `listing namespaces: HTTP ${String(namespaces.status)} ${namespaces.body.slice(0, 200)}`,
-      );
+    const listNamespaces = async (): Promise<string[]> => {
+      const answer = await rest.request('GET', '/api/v1/namespaces');
+      if (answer.status !== 200)
+        throw new Error(`listing namespaces: HTTP ${String(answer.status)} ${answer.body.slice(0, 200)}`);
+      return (answer.json as { items: { metadata: { name: string } }[] }).items.map((n) => n.metadata.name);
+    };
+    const namespaces = await listNamespaces();
 
     const webhooks = webhookBackends(install);
     const services = await startServices({
@@ -103,20 +119,56 @@ export const startClusterBridge = async (o: ClusterBridgeOptions): Promise<Clust
       kubeconfigFor: () => o.kubeconfigPath,
       stoppers,
     });
-    const { broker, adapters, ping } = await startRouting({
+    const routing = await startRouting({
       install,
       logDir,
       services,
       kubeconfigFor: () => o.kubeconfigPath,
-      namespaces: (namespaces.json as { items: { metadata: { name: string } }[] }).items.map(
-        (n) => n.metadata.name,
-      ),
+      namespaces,
       adapterConfig: narrow,
       stoppers,
     });
+    const { broker } = routing;
+    const adapters = new Map(routing.adapters);
+
+    // An API served since the adapter started (a CRD installed later) is watched from the next resync on: one
+    // adapter at a time (it always binds :8080), so the old one stops first; the resync covers the gap.
+    const rediscover = async (): Promise<void> => {
+      const now = await discoverUnserved();
+      if ([...now].sort().join() === [...unserved].sort().join()) return;
+      unserved = now;
+      const current = await listNamespaces();
+      for (const source of install.apiServerSources) {
+        await adapters.get(source.name)?.stop();
+        const a = await startAdapter({
+          config: narrow(source, source.adapterConfig(current)),
+          name: source.name,
+          namespace: source.namespace,
+          sink: broker.url,
+          kubeconfigPath: o.kubeconfigPath,
+          logFile: join(logDir, `apiserver_receive_adapter.${source.name}.log`),
+        });
+        adapters.set(source.name, a);
+        stoppers.push(() => a.stop());
+      }
+    };
+    let pinging: Promise<void> = Promise.resolve();
+    const ping = (): Promise<void> => {
+      pinging = pinging
+        .then(rediscover)
+        .catch((e: unknown) => {
+          process.stderr.write(
+            `discovering the cluster's APIs again: ${e instanceof Error ? e.message : String(e)}\n`,
+          );
+        })
+        .then(() => {
+          routing.ping();
+        });
+      return pinging;
+    };
     // The adapter sends nothing for objects that existed before it started: the resync syncs them.
-    ping();
-    pinger = setInterval(ping, o.resyncIntervalMs ?? 30 * 60_000);
+    routing.ping();
+    pinger = setInterval(() => void ping(), o.resyncIntervalMs ?? 30 * 60_000);
 
     return {
       server,
@@ -124,7 +176,12 @@ export const startClusterBridge = async (o: ClusterBridgeOptions): Promise<Clust
       services,
       broker,
       adapters,
-      unserved: [...unserved],
+      unserved: [...atStart],
+      watched: () =>
+        install.apiServerSources.flatMap((source) =>
+          narrow(source, source.adapterConfig([])).resources.map((r) => gvrName(r.gvr)),
+        ),
+      ping,
       notRun: [...webhooks],
       pids: () => [...[...adapters.values()].map((a) => a.pid), ...[...services.values()].map((s) => s.pid)],
       stop,

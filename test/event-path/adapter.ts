@@ -40,7 +40,9 @@ export interface Adapter {
 /** Listens on :port on all interfaces (as Go's ":port" does); undefined if someone already listens there. */
 const holdPort = (port: number): Promise<Server | undefined> =>
   new Promise((resolve) => {
-    const server = createServer();
+    // Whoever connects meanwhile (another process's probe of :8080) is cut off at once: an open connection would
+    // hold up the close that hands the port over.
+    const server = createServer((socket) => socket.destroy());
     server.once('error', () => {
       resolve(undefined);
     });

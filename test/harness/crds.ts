@@ -59,24 +59,29 @@ export const knativeCrdFiles = (): string[] => {
   ];
 };
 
-/** Every CRD the tests need: OpenShift stand-ins, quay-bridge's own, and Knative's (from its pinned modules). */
-export const crdFiles = (): string[] => {
-  const yamlIn = (dir: string, filter: (f: string) => boolean = () => true): string[] => {
-    try {
-      return readdirSync(dir)
-        .filter((f) => /\.ya?ml$/.test(f) && filter(f))
-        .sort()
-        .map((f) => join(dir, f));
-    } catch {
-      return [];
-    }
-  };
-  return [
-    ...yamlIn(join(repoRoot, 'test', 'crds')),
-    ...yamlIn(join(repoRoot, 'knative', 'crds'), (f) => !f.startsWith('kustomization.')),
-    ...knativeCrdFiles(),
-  ];
+const yamlIn = (dir: string, filter: (f: string) => boolean = () => true): string[] => {
+  try {
+    return readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f) && filter(f))
+      .sort()
+      .map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
 };
+
+/** The OpenShift APIs the stand-in serves as CRDs (image.openshift.io, build.openshift.io): test/crds. */
+export const openshiftCrdFiles = (): string[] => yamlIn(join(repoRoot, 'test', 'crds'));
+
+/**
+ * Every CRD the tests need: OpenShift stand-ins, quay-bridge's own, and Knative's (from its pinned modules).
+ * `openshift: false` leaves the OpenShift APIs out: a plain Kubernetes cluster.
+ */
+export const crdFiles = (o: { readonly openshift?: boolean } = {}): string[] => [
+  ...(o.openshift === false ? [] : openshiftCrdFiles()),
+  ...yamlIn(join(repoRoot, 'knative', 'crds'), (f) => !f.startsWith('kustomization.')),
+  ...knativeCrdFiles(),
+];
 
 /**
  * Loaded into client-node's typed models, not plain objects: the typed client serialises through those models and
