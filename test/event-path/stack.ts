@@ -44,6 +44,18 @@ export interface StackOptions {
    * the robot Secrets after it). Default: the file's own (openshift).
    */
   readonly clusterID?: string;
+  /** The QuayIntegration's additionalServiceAccounts, listed in that file likewise. Default: none. */
+  readonly additionalServiceAccounts?: readonly string[];
+  /**
+   * Objects of the install not applied, because the stack does their controllers' work itself: e.g. cert-manager's
+   * Certificate and Issuer (the webhook's certificate is issued below). Default: none.
+   */
+  readonly omit?: (object: KubeObject) => boolean;
+  /**
+   * Whether the cluster is OpenShift: the stand-in plays its controllers (project ServiceAccounts, builds, image
+   * import). false for plain Kubernetes (a control plane without the OpenShift CRDs). Default true.
+   */
+  readonly openshift?: boolean;
   /** Which Knative Services run as processes. Default: all of them. */
   readonly runService?: (service: KnativeService) => boolean;
   /** Multiplies the Triggers' back-off (tests: e.g. 0.01). Default 1. */
@@ -64,7 +76,8 @@ export interface Stack {
   readonly controlPlane: ControlPlane;
   readonly install: EventPathManifests;
   readonly quay: QuayEmulator;
-  readonly standIn: OpenShiftStandIn;
+  /** None on plain Kubernetes (`openshift: false`). */
+  readonly standIn: OpenShiftStandIn | undefined;
   readonly broker: BrokerStandIn;
   /** A receive adapter per ApiServerSource, by the source's name. */
   readonly adapters: ReadonlyMap<string, Adapter>;
@@ -246,10 +259,14 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
   const controlPlane = options.controlPlane ?? (await sharedControlPlane());
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), 'quay-bridge-stack-'));
   mkdirSync(logDir, { recursive: true });
-  const clusterID = options.clusterID;
-  const objects = (options.installDirs ?? [undefined]).flatMap((dir) =>
-    clusterID === undefined ? renderInstall(dir) : renderInstallFor(clusterID, dir),
-  );
+  const { clusterID, additionalServiceAccounts = [] } = options;
+  const objects = (options.installDirs ?? [undefined])
+    .flatMap((dir) =>
+      clusterID === undefined && additionalServiceAccounts.length === 0
+        ? renderInstall(dir)
+        : renderInstallFor(clusterID ?? 'openshift', dir, additionalServiceAccounts),
+    )
+    .filter((o) => options.omit?.(o) !== true);
   const ids = objects.map(objectId);
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
   if (twice !== undefined) throw new Error(`${twice} is in two of the installed kustomizations`);
@@ -282,14 +299,19 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
       ...(options.httpRegistries ?? []),
     ]);
 
-    const s = new OpenShiftStandIn({
-      webhookTls: webhookTlsFor(controlPlane.pki),
-      stepDelayMs: options.buildStepDelayMs ?? 20,
-      // Builds push through the registry API of whatever Quay their output names (this emulator, or the user's).
-      registry: { scheme: (host) => (httpRegistries.has(host) ? 'http' : 'https') },
-    });
-    await s.start(controlPlane.kubeConfig);
-    stoppers.push(() => s.stop());
+    const s =
+      options.openshift === false
+        ? undefined
+        : new OpenShiftStandIn({
+            webhookTls: webhookTlsFor(controlPlane.pki),
+            stepDelayMs: options.buildStepDelayMs ?? 20,
+            // Builds push through the registry API of whatever Quay their output names (this emulator, or the user's).
+            registry: { scheme: (host) => (httpRegistries.has(host) ? 'http' : 'https') },
+          });
+    if (s !== undefined) {
+      await s.start(controlPlane.kubeConfig);
+      stoppers.push(() => s.stop());
+    }
 
     // Credentials: one kubeconfig per ServiceAccount the Knative Services and the sources run as.
     const accounts = new Set([

@@ -143,9 +143,10 @@ describe('quay-bridge end to end (real API server, real receive adapter, steps u
       `${org}+default`,
       `${org}+deployer`,
     ]);
-    const prototypes = await until('three prototypes', () => {
+    // Three, one per robot: two steps adding at once may briefly make a duplicate, which the re-read removes.
+    const prototypes = await until('three prototypes, one per robot', () => {
       const found = quayState().prototypes.filter((p) => p.org === org);
-      return found.length === 3 ? found : undefined;
+      return found.length === 3 && new Set(found.map((p) => p.delegate.name)).size === 3 ? found : undefined;
     });
     expect(Object.fromEntries(prototypes.map((p) => [p.delegate.name, p.role]))).to.deep.equal({
       [`${org}+builder`]: 'write',
