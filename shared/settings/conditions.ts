@@ -1,7 +1,7 @@
 // The QuayIntegration's status conditions (Ready, CredentialsValid, QuayReachable, with observedGeneration), which
-// QBO declared and never wrote, and status.parts (parts.ts). Computed purely from the settings report and the last resync's tally, and written
-// with server-side apply to the status subresource only when something differs, so that a status write (which
-// itself triggers a QuayIntegration event, and so a resync) cannot loop.
+// QBO declared and never wrote, and status.parts (parts.ts). Computed purely from the settings report and the last
+// resync's tally, and written with server-side apply to the status subresource only when something differs, so
+// that a status write (which itself triggers a QuayIntegration event, and so a resync) cannot loop.
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as O from 'fp-ts/lib/Option.js';
