@@ -4,6 +4,7 @@
 // Knative's real receive adapter watching what the cluster serves). A whole lifecycle: what existed before the
 // start, what comes after, a namespace deleted while the bridge was stopped, and the OpenShift APIs installed
 // later. No event may be dead-lettered. Also Knative's real adapter against the install's own ApiServerSources.
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { startClusterBridge, type ClusterBridge } from '../../../scripts/cluster.js';
@@ -76,7 +77,11 @@ describe('quay-bridge on plain Kubernetes (no OpenShift APIs; real API server, r
   };
   const startBridge = async (): Promise<ClusterBridge> => {
     if (cp === undefined) throw new Error('no control plane');
-    const b = await startClusterBridge({ kubeconfigPath: cp.kubeconfigPath });
+    // Its logs in the control plane's directory, removed with it.
+    const b = await startClusterBridge({
+      kubeconfigPath: cp.kubeconfigPath,
+      logDir: mkdtempSync(join(cp.dir, 'bridge-')),
+    });
     bridge = b;
     pids.push(...b.pids());
     return b;
