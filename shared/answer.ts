@@ -28,6 +28,7 @@ export const answerOfError = (e: SyncError): Answer => {
     // Poison input: the same event can never succeed, dead-letter it at once.
     case 'BadEvent':
     case 'InvalidName':
+    case 'NotOurs':
       return { status: 422, outcome: 'rejected', message };
     // Nothing to do until the QuayIntegration is fixed; its status conditions say why, and its next change
     // triggers a resync that reconciles everything. Retrying (or dead-lettering every event of the cluster) would

@@ -26,7 +26,19 @@ export interface InvalidName {
   readonly message: string;
 }
 
-export type SyncError = BadEvent | NotConfigured | InvalidName | KubeError | QuayError;
+/**
+ * The organization a namespace maps to is not this cluster's (squatted, another cluster's, or unmarked and not
+ * adopted: shared/ownership.ts). Never used, never deleted; reported, and not retried: an adoption or the
+ * organization's removal is a person's act, which the next resync picks up.
+ */
+export interface NotOurs {
+  readonly _tag: 'NotOurs';
+  readonly org: string;
+  readonly namespace: string;
+  readonly message: string;
+}
+
+export type SyncError = BadEvent | NotConfigured | InvalidName | NotOurs | KubeError | QuayError;
 
 export const badEvent = (message: string): SyncError => ({ _tag: 'BadEvent', message });
 export const notConfigured = (reason: string, message: string): SyncError => ({
@@ -35,6 +47,12 @@ export const notConfigured = (reason: string, message: string): SyncError => ({
   message,
 });
 export const invalidName = (message: string): SyncError => ({ _tag: 'InvalidName', message });
+export const notOurs = (org: string, namespace: string, message: string): SyncError => ({
+  _tag: 'NotOurs',
+  org,
+  namespace,
+  message,
+});
 
 /** One line for logs and answer bodies; never contains a token (no error carries one). */
 export const describeError = (e: SyncError): string => {
@@ -53,6 +71,7 @@ export const describeError = (e: SyncError): string => {
     case 'BadEvent':
     case 'NotConfigured':
     case 'InvalidName':
+    case 'NotOurs':
     case 'QuayUnreachable':
     case 'KubeConflict':
     case 'KubeNotFound':

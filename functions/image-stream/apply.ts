@@ -7,10 +7,12 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { SyncError } from '../../shared/errors.js';
 import type { RobotRole } from '../../shared/names.js';
-import type { Change, QuayClient, QuayError } from '../../shared/quay/types.js';
+import { markedDescription } from '../../shared/ownership.js';
+import type { Change, QuayClient, QuayError, Repository, Robot } from '../../shared/quay/types.js';
 import type { StepResult } from '../../shared/runtime/handler.js';
-import { strongest, withQuay, type WorkEnv } from '../../shared/runtime/work.js';
-import { provision, refusalOrMissing } from '../namespace/apply.js';
+import { strongest, withOwner, withQuay, type WorkEnv } from '../../shared/runtime/work.js';
+import { refusalOrMissing, setFinalizers } from '../namespace/apply.js';
+import { claimOrganization } from '../namespace/ownership.js';
 import { missingGrants, type ImageStreamPlan, type RepositoryTarget } from './plan.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
@@ -39,20 +41,32 @@ const permissionsOf = (
     TE.orElse((e) => (absent(e) ? TE.right(O.none) : TE.left(e))),
   );
 
-const createRepository = (target: RepositoryTarget, quay: QuayClient): Effect<Change> => {
-  const create = RTE.fromTaskEither<SyncError, Change, WorkEnv>(
-    quay.ensureRepository(target.org, target.repo, ''),
+/**
+ * The repository, private, its description carrying this cluster's mark (what later proves that the bridge made it
+ * for this ImageStream). `proven`: the caller proved the organization this cluster's; else it is claimed first.
+ */
+const createRepository = (target: RepositoryTarget, quay: QuayClient, proven: boolean): Effect<Change> => {
+  const ns = target.namespace.metadata.name;
+  const create = withOwner((owner) =>
+    RTE.fromTaskEither<SyncError, Change, WorkEnv>(
+      quay.ensureRepository(
+        target.org,
+        target.repo,
+        markedDescription(owner.identity, `ImageStream ${ns}/${target.repo}`),
+      ),
+    ),
   );
   return pipe(
     target.finalizerNeeded
-      ? provision(target.namespace, target.org, true)
+      ? pipe(setFinalizers(target.namespace, 'provision'), RTE.as<Change>('unchanged'))
       : RTE.right<WorkEnv, SyncError, Change>('unchanged'),
+    RTE.flatMap(() => (proven ? RTE.right<WorkEnv, SyncError, Change>('unchanged') : claimOrganization(ns, target.org))),
     RTE.flatMap(() => create),
-    // 403: the organization does not exist yet (this event came before the namespace's): make it, then retry.
+    // 403: the organization went meanwhile (or this event came before the namespace's): claim it again, then retry.
     RTE.orElse((e) =>
       e._tag === 'QuayRejected' && e.status === 403
         ? pipe(
-            provision(target.namespace, target.org, false),
+            claimOrganization(ns, target.org),
             RTE.flatMap(() => create),
           )
         : RTE.left(e),
@@ -61,8 +75,10 @@ const createRepository = (target: RepositoryTarget, quay: QuayClient): Effect<Ch
 };
 
 /**
- * The repository with its grants. `robots`: the robots known to exist (the resync's view); when undefined and a
- * grant is missing, they are listed (one call).
+ * The repository with its grants. `robots`: the robots known to exist, in an organization the caller proved this
+ * cluster's (the resync's view, a new robot's grants); when undefined, what would change the organization (a new
+ * repository, a missing grant) waits for its proof: the robots listed for a missing grant carry it, else one GET.
+ * An unchanged repository changes nothing and costs one call.
  */
 export const reconcileRepository = (
   target: RepositoryTarget,
@@ -74,11 +90,18 @@ export const reconcileRepository = (
         permissionsOf(quay, target.org, target.repo),
       ),
       RTE.flatMap(
-        (found): Effect<{ readonly repo: Change; readonly permissions: ReadonlyMap<string, RobotRole> }> =>
+        (
+          found,
+        ): Effect<{
+          readonly repo: Change;
+          readonly permissions: ReadonlyMap<string, RobotRole>;
+          /** The organization was proven this cluster's on the way (to create the repository). */
+          readonly claimed: boolean;
+        }> =>
           O.isSome(found)
-            ? RTE.right({ repo: 'unchanged', permissions: found.value })
+            ? RTE.right({ repo: 'unchanged', permissions: found.value, claimed: false })
             : pipe(
-                createRepository(target, quay),
+                createRepository(target, quay, robots !== undefined),
                 // Quay applies the organization's default permissions to a repository the token's user creates;
                 // reading them back tells which explicit grants are still needed.
                 RTE.flatMap((repo) =>
@@ -89,25 +112,35 @@ export const reconcileRepository = (
                     RTE.map((p) => ({
                       repo,
                       permissions: O.getOrElse((): ReadonlyMap<string, RobotRole> => new Map())(p),
+                      claimed: true,
                     })),
                   ),
                 ),
               ),
       ),
-      RTE.flatMap(({ repo, permissions }) => {
+      RTE.flatMap(({ repo, permissions, claimed }) => {
         const missing = missingGrants(permissions, target.grants);
         if (missing.length === 0) return RTE.right<WorkEnv, SyncError, Change>(repo);
         return pipe(
           robots !== undefined
             ? RTE.right<WorkEnv, SyncError, ReadonlySet<string>>(robots)
-            : RTE.fromTaskEither<SyncError, ReadonlySet<string>, WorkEnv>(
-                pipe(
+            : pipe(
+                RTE.fromTaskEither<SyncError, O.Option<readonly Robot[]>, WorkEnv>(
                   quay.listRobots(target.org),
-                  TE.map(
-                    (list): ReadonlySet<string> =>
-                      new Set(O.isSome(list) ? list.value.map((r) => r.name) : []),
-                  ),
                 ),
+                RTE.flatMap((list) => {
+                  const found = O.getOrElse((): readonly Robot[] => [])(list);
+                  return pipe(
+                    claimed
+                      ? RTE.right<WorkEnv, SyncError, Change>('unchanged')
+                      : claimOrganization(
+                          target.namespace.metadata.name,
+                          target.org,
+                          found.map((r) => r.description),
+                        ),
+                    RTE.as<ReadonlySet<string>>(new Set(found.map((r) => r.name))),
+                  );
+                }),
               ),
           RTE.flatMap((existing) =>
             pipe(
@@ -144,9 +177,23 @@ export const applyImageStreamPlan = (plan: ImageStreamPlan): Effect<StepResult> 
         })),
       );
     case 'DeleteRepository':
-      return pipe(
-        withQuay((quay) => RTE.fromTaskEither(quay.deleteRepository(plan.org, plan.repo))),
-        RTE.map(() => ({ outcome: 'deleted' as const, reason: `repository ${plan.org}/${plan.repo}` })),
+      return withOwner((owner, quay) =>
+        pipe(
+          RTE.fromTaskEither<SyncError, O.Option<Repository>, WorkEnv>(quay.getRepository(plan.org, plan.repo)),
+          RTE.flatMap((found): Effect<StepResult> => {
+            const what = `repository ${plan.org}/${plan.repo}`;
+            if (O.isNone(found)) return RTE.right({ outcome: 'unchanged', reason: `${what} already gone` });
+            if (!owner.judge.repository(owner.identity, found.value.description ?? ''))
+              return RTE.right({
+                outcome: 'ignored',
+                reason: `${what} kept: its ImageStream is gone, but this cluster's bridge did not make it (no mark in its description)`,
+              });
+            return pipe(
+              RTE.fromTaskEither<SyncError, Change, WorkEnv>(quay.deleteRepository(plan.org, plan.repo)),
+              RTE.as<StepResult>({ outcome: 'deleted', reason: `${what}: its ImageStream is gone` }),
+            );
+          }),
+        ),
       );
   }
 };

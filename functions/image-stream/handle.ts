@@ -8,7 +8,8 @@ import { ImageStream, Namespace } from '../../shared/kube/objects.js';
 import { Resources } from '../../shared/kube/resources.js';
 import type { StepEnv } from '../../shared/runtime/env.js';
 import type { Step } from '../../shared/runtime/handler.js';
-import { readSinceCreation, reRead } from '../../shared/runtime/observe.js';
+import { ownerOf, readSinceCreation, reRead } from '../../shared/runtime/observe.js';
+import { reportingNotOurs } from '../namespace/ownership.js';
 import { applyImageStreamPlan } from './apply.js';
 import { planImageStream } from './plan.js';
 
@@ -36,12 +37,14 @@ export const imageStreamStep: Step<StepEnv> = {
         reRead(ImageStream, { type: Resources.ImageStream, namespace, name: event.name }),
       ),
       RTE.bind('ns', ({ namespace }) => reRead(Namespace, { type: Resources.Namespace, name: namespace })),
-      RTE.flatMap(({ event, namespace, configured, current, ns }) => (env: StepEnv) => {
+      RTE.bind('owner', ({ configured }) => ownerOf(configured.settings)),
+      RTE.flatMap(({ event, namespace, configured, current, ns, owner }) => (env: StepEnv) => {
         const plan = planImageStream(
           { namespaceName: namespace, name: event.name, current, namespace: ns, action: event.action },
           configured.settings,
         );
-        return applyImageStreamPlan(plan)({ kube: env.kube, quay: O.some(configured.quay) });
+        return applyImageStreamPlan(plan)({ kube: env.kube, quay: O.some(configured.quay), owner });
       }),
+      reportingNotOurs,
     ),
 };

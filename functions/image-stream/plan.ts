@@ -1,6 +1,9 @@
 // What an ImageStream needs: a private repository `<org>/<imagestream>` with an explicit permission for every
 // managed robot (QBO issue #109: prototypes alone left repositories without robot rights), and, only when the
-// QuayIntegration opts in with deleteRepositoriesWithImageStreams, the repository's deletion with the ImageStream.
+// QuayIntegration opts in with deleteRepositoriesWithImageStreams, the repository's deletion once the ImageStream
+// is gone. What proves the deletion is the API server's 404 for the ImageStream together with the repository's own
+// description, which carries this cluster's mark only when the bridge made it for that ImageStream; an event's
+// action proves nothing (anyone who reaches the broker or the step can post one), so it is not read.
 import * as O from 'fp-ts/lib/Option.js';
 import type { Action } from '../../shared/events/envelope.js';
 import type { ImageStream, Namespace } from '../../shared/kube/objects.js';
@@ -26,6 +29,7 @@ export type ImageStreamPlan =
   | { readonly _tag: 'Ignore'; readonly reason: string }
   | { readonly _tag: 'Refuse'; readonly message: string }
   | { readonly _tag: 'Ensure'; readonly target: RepositoryTarget }
+  /** The ImageStream is gone (404): delete the repository if this cluster's bridge made it (its description says). */
   | { readonly _tag: 'DeleteRepository'; readonly org: string; readonly repo: string };
 
 export interface ImageStreamObservation {
@@ -34,6 +38,7 @@ export interface ImageStreamObservation {
   /** Re-read now; none after a 404. */
   readonly current: O.Option<ImageStream>;
   readonly namespace: O.Option<Namespace>;
+  /** The event's action; never decides anything (see above). */
   readonly action: Action | undefined;
 }
 
@@ -43,16 +48,13 @@ export const grantsFor = (org: string, settings: Settings): readonly Grant[] =>
   [...settings.robotRoles].map(([sa, role]) => ({ robotName: robotName(org, sa), role }));
 
 export const planImageStream = (observed: ImageStreamObservation, settings: Settings): ImageStreamPlan => {
-  const { namespaceName, name, current, action } = observed;
+  const { namespaceName, name, current } = observed;
   const gate = namespaceGate(namespaceName, observed.namespace, settings);
   if (gate._tag !== 'Open') return gate;
   const repo = repositoryName(name);
   if (O.isNone(current) || current.value.metadata.deletionTimestamp !== undefined) {
-    if (action !== 'delete' || O.isSome(current))
-      return {
-        _tag: 'Ignore',
-        reason: `ImageStream ${namespaceName}/${name} no longer exists or is being deleted`,
-      };
+    if (O.isSome(current))
+      return { _tag: 'Ignore', reason: `ImageStream ${namespaceName}/${name} is being deleted` };
     return settings.deleteRepositoriesWithImageStreams
       ? { _tag: 'DeleteRepository', org: gate.org, repo }
       : {

@@ -4,14 +4,16 @@
 import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { invalidName, type SyncError } from '../../shared/errors.js';
+import { invalidName, notOurs, type SyncError } from '../../shared/errors.js';
 import { Namespace } from '../../shared/kube/objects.js';
 import { ORGANIZATION_ANNOTATION } from '../../shared/names.js';
 import { Resources } from '../../shared/kube/resources.js';
 import { updateWithRetry, type UpdateResult } from '../../shared/kube/update.js';
 import type { Change } from '../../shared/quay/types.js';
 import type { StepResult } from '../../shared/runtime/handler.js';
-import { strongest, withQuay, type WorkEnv } from '../../shared/runtime/work.js';
+import { claimOf } from '../../shared/ownership.js';
+import { strongest, withOwner, withQuay, type WorkEnv } from '../../shared/runtime/work.js';
+import { createMarked, readOwnership } from './ownership.js';
 import { finalizersAfter, type NamespacePlan } from './plan.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
@@ -48,7 +50,11 @@ export const setFinalizers = (ns: Namespace, change: 'provision' | 'release'): E
     ),
   );
 
-/** Finalizer, then organization. `created` when the organization is new. */
+/**
+ * Finalizer, then organization (POSTed with this cluster's mark). `created` when the organization is new; an
+ * organization that exists is `unchanged` and not judged here: nothing is changed in it. What changes anything in an
+ * organization proves it this cluster's first (claimOrganization).
+ */
 export const provision = (ns: Namespace, org: string, finalizerNeeded: boolean): Effect<Change> =>
   pipe(
     finalizerNeeded
@@ -58,7 +64,7 @@ export const provision = (ns: Namespace, org: string, finalizerNeeded: boolean):
       finalizer === 'gone'
         ? RTE.right<WorkEnv, SyncError, Change>('unchanged')
         : pipe(
-            withQuay((quay) => RTE.fromTaskEither(quay.ensureOrganization(org))),
+            withOwner((owner, quay) => createMarked(owner, quay, org)),
             RTE.map((orgChange): Change =>
               orgChange === 'unchanged' && finalizer === 'updated' ? 'updated' : orgChange,
             ),
@@ -114,10 +120,36 @@ export const refusalOrMissing =
         )
       : RTE.left(e);
 
-/** Organization first (a 403 for a missing one counts as gone, in the client), then our finalizers. */
+/**
+ * Organization first (a 403 for a missing one counts as gone, in the client), then our finalizers. The namespace is
+ * terminating with our finalizer (re-read from the API server): the one proof that its organization is to go, which
+ * is deleted only when it carries this cluster's mark (or is adopted). Any other organization is left in Quay and
+ * reported, and the namespace is let go all the same.
+ */
 export const finalize = (ns: Namespace, org: string): Effect<Change> =>
   pipe(
-    withQuay((quay) => RTE.fromTaskEither(quay.deleteOrganization(org))),
+    readOwnership(org),
+    RTE.flatMap((ownership) =>
+      withOwner((owner, quay) => {
+        const claim = claimOf(ownership, org, ns.metadata.name, owner.adopt);
+        switch (claim._tag) {
+          case 'Create':
+            return RTE.right<WorkEnv, SyncError, Change>('unchanged');
+          case 'Use':
+          case 'Adopt':
+            return RTE.fromTaskEither(quay.deleteOrganization(org));
+          case 'Refuse':
+            return pipe(
+              setFinalizers(ns, 'release'),
+              RTE.flatMap(() =>
+                RTE.left<WorkEnv, SyncError, Change>(
+                  notOurs(org, ns.metadata.name, `${claim.why}; it is left in Quay`),
+                ),
+              ),
+            );
+        }
+      }),
+    ),
     RTE.tap(() => setFinalizers(ns, 'release')),
   );
 
@@ -150,14 +182,6 @@ export const applyNamespacePlan = (plan: NamespacePlan): Effect<StepResult> => {
         RTE.map((r) => ({
           outcome: r === 'updated' ? ('updated' as const) : ('unchanged' as const),
           reason: `finalizer released, organization left alone: ${plan.reason}`,
-        })),
-      );
-    case 'DeleteOrganization':
-      return pipe(
-        withQuay((quay) => RTE.fromTaskEither(quay.deleteOrganization(plan.org))),
-        RTE.map((change) => ({
-          outcome: change === 'deleted' ? ('deleted' as const) : ('unchanged' as const),
-          reason: `namespace ${plan.name} is gone; organization ${plan.org} ${change === 'deleted' ? 'deleted' : 'already gone'}`,
         })),
       );
     case 'Refuse':

@@ -1,5 +1,6 @@
 // Namespace step: decode the ApiServerSource event → re-read the Namespace → plan → apply → answer.
 import * as E from 'fp-ts/lib/Either.js';
+import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { decodeObjectEvent } from '../../shared/events/envelope.js';
@@ -7,8 +8,15 @@ import { Namespace } from '../../shared/kube/objects.js';
 import { Resources } from '../../shared/kube/resources.js';
 import type { StepEnv } from '../../shared/runtime/env.js';
 import type { Step } from '../../shared/runtime/handler.js';
-import { loadSettings, readSinceCreation, reRead, workEnv } from '../../shared/runtime/observe.js';
+import {
+  loadSettings,
+  ownerOf,
+  readSinceCreation,
+  reRead,
+  workEnv,
+} from '../../shared/runtime/observe.js';
 import { applyNamespacePlan } from './apply.js';
+import { reportingNotOurs } from './ownership.js';
 import { planNamespace } from './plan.js';
 
 export const decodeNamespaceEvent = decodeObjectEvent([{ kind: 'Namespace', group: '', codec: Namespace }]);
@@ -21,7 +29,10 @@ export const namespaceStep: Step<StepEnv> = {
       RTE.bindTo('event'),
       RTE.bind('settings', ({ event }) => loadSettings(readSinceCreation(event.object))),
       RTE.bind('current', ({ event }) => reRead(Namespace, { type: Resources.Namespace, name: event.name })),
-      RTE.flatMap(({ event, settings, current }) => (env: StepEnv) => {
+      RTE.bind('owner', ({ settings }) =>
+        E.isRight(settings) ? pipe(ownerOf(settings.right.settings), RTE.map(O.some)) : RTE.right(O.none),
+      ),
+      RTE.flatMap(({ event, settings, current, owner }) => (env: StepEnv) => {
         const plan = planNamespace(
           { name: event.name, current, action: event.action },
           pipe(
@@ -29,7 +40,8 @@ export const namespaceStep: Step<StepEnv> = {
             E.map((c) => c.settings),
           ),
         );
-        return applyNamespacePlan(plan)(workEnv(env, settings));
+        return applyNamespacePlan(plan)(workEnv(env, settings, O.toUndefined(owner)));
       }),
+      reportingNotOurs,
     ),
 };

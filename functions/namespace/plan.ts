@@ -35,8 +35,6 @@ export type NamespacePlan =
   | { readonly _tag: 'Finalize'; readonly namespace: Namespace; readonly org: string }
   /** Remove our finalizers and leave the organization alone (out of scope, or nothing we can do with Quay). */
   | { readonly _tag: 'Release'; readonly namespace: Namespace; readonly reason: string }
-  /** The namespace is gone (a delete event, confirmed by a 404): its organization goes too. */
-  | { readonly _tag: 'DeleteOrganization'; readonly name: string; readonly org: string }
   /** The organization name would be invalid: reported, never retried; our finalizers are released first. */
   | { readonly _tag: 'Refuse'; readonly namespace: Namespace | undefined; readonly message: string };
 
@@ -44,7 +42,10 @@ export interface NamespaceObservation {
   readonly name: string;
   /** The namespace as re-read now; none after a 404. */
   readonly current: O.Option<Namespace>;
-  /** The action of the event that brought us here; undefined when not driven by an event (resync). */
+  /**
+   * The action of the event that brought us here; undefined when not driven by an event (resync). It never decides
+   * a deletion: anyone who can reach the broker or the step can post "delete" (docs: functions/README.md).
+   */
   readonly action: Action | undefined;
 }
 
@@ -74,17 +75,13 @@ export const planNamespace = (
   settings: E.Either<NotConfigured, Settings>,
 ): NamespacePlan => {
   const { name, current, action } = observed;
-  if (O.isNone(current)) {
-    if (action !== 'delete') return { _tag: 'Ignore', reason: `namespace ${name} no longer exists` };
-    if (E.isLeft(settings))
-      return {
-        _tag: 'Ignore',
-        reason: `namespace ${name} is gone; ${settings.left.message}: its organization is left to the resync's orphan sweep`,
-      };
-    const scope = scopeOf(name, settings.right);
-    if (scope._tag !== 'In') return { _tag: 'Ignore', reason: `namespace ${name} is gone and was not ours` };
-    return { _tag: 'DeleteOrganization', name, org: scope.org };
-  }
+  // A namespace that is not there proves nothing about its organization, whatever the event says: the resync's
+  // orphan sweep deletes an organization only when it carries this cluster's mark and its namespace is gone.
+  if (O.isNone(current))
+    return {
+      _tag: 'Ignore',
+      reason: `namespace ${name} does not exist${action === 'delete' ? ' (its organization is left to the orphan sweep)' : ''}`,
+    };
   const ns = current.value;
   const ours = ourFinalizers(ns);
   if (ns.metadata.deletionTimestamp !== undefined) {
@@ -167,7 +164,6 @@ export const namespaceGate = (
       return { _tag: 'Refuse', message: plan.message };
     case 'Finalize':
     case 'Release':
-    case 'DeleteOrganization':
       return { _tag: 'Ignore', reason: `namespace ${name} is being deleted or left scope` };
     case 'Provision':
       return {

@@ -20,6 +20,7 @@ import type { Configured } from '../../shared/settings/load.js';
 import { reconcileRepository } from '../image-stream/apply.js';
 import { planImageStream } from '../image-stream/plan.js';
 import { applyNamespacePlan, setFinalizers } from '../namespace/apply.js';
+import { readOwnership } from '../namespace/ownership.js';
 import { ourFinalizers, planNamespace } from '../namespace/plan.js';
 import { planServiceAccount, type RobotTarget } from '../service-account/plan.js';
 import {
@@ -46,7 +47,13 @@ const one = (
       changed: result.right.some((c) => c !== 'unchanged' && c !== 'ignored') ? 1 : 0,
     };
   if (result.left._tag === 'InvalidName') return { ...emptyTally, refused: 1 };
-  return { ...emptyTally, [what]: 1, failed: 1, failures: [`${label}: ${describeError(result.left)}`] };
+  return {
+    ...emptyTally,
+    [what]: 1,
+    failed: 1,
+    failures: [`${label}: ${describeError(result.left)}`],
+    notOurs: result.left._tag === 'NotOurs' ? [result.left] : [],
+  };
 };
 
 const run =
@@ -158,7 +165,11 @@ const reconcileNamespace =
     return tally;
   };
 
-/** Organizations of this cluster whose namespace is gone (confirmed by a 404 on the namespace itself). */
+/**
+ * Organizations of this cluster whose namespace is gone: confirmed by a 404 on the namespace itself, and by the
+ * organization's mark (its e-mail: one GET per candidate). An organization without this cluster's mark is left
+ * alone, whoever made it: another cluster's with a look-alike prefix, a squatter's, QBO's.
+ */
 const sweep =
   (env: WorkEnv, configured: Configured, namespaces: ReadonlySet<string>): T.Task<Tally> =>
   async () => {
@@ -176,7 +187,16 @@ const sweep =
         getOptional(env.kube, Namespace, { type: Resources.Namespace, name: c.namespace }),
         TE.mapLeft((e): SyncError => e),
         TE.flatMap((ns) =>
-          O.isSome(ns) ? TE.right<SyncError, Change>('unchanged') : quay.deleteOrganization(c.org),
+          O.isSome(ns)
+            ? TE.right<SyncError, Change>('unchanged')
+            : pipe(
+                readOwnership(c.org)(env),
+                TE.flatMap((ownership) =>
+                  ownership._tag === 'Ours'
+                    ? quay.deleteOrganization(c.org)
+                    : TE.right<SyncError, Change>('unchanged'),
+                ),
+              ),
         ),
       )();
       if (E.isLeft(result))

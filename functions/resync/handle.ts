@@ -5,6 +5,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
+import * as T from 'fp-ts/lib/Task.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
@@ -16,6 +17,8 @@ import { discoverServed } from '../../shared/kube/discovery.js';
 import { writeConditions } from '../../shared/settings/conditions.js';
 import { DISCOVERED_TYPES, partsFor, type Part } from '../../shared/settings/parts.js';
 import { configuredOf, type SettingsReport } from '../../shared/settings/load.js';
+import { ownerOf } from '../../shared/runtime/observe.js';
+import { recordNotOurs } from '../namespace/ownership.js';
 import { reconcileAll, releaseAll } from './apply.js';
 import { isStatusOnlyChange, type Tally } from './plan.js';
 
@@ -46,6 +49,7 @@ const withConditions =
               objects: tally.namespaces + tally.serviceAccounts + tally.imageStreams,
               failed: tally.failed,
               failures: tally.failures,
+              notOurs: tally.notOurs.map((n) => n.org),
             },
         env.now(),
         parts,
@@ -91,11 +95,22 @@ export const resyncStep: Step<StepEnv> = {
               TE.mapLeft((e): SyncError => e),
               TE.flatMap((served) =>
                 pipe(
-                  reconcileAll(
-                    configured.right,
-                    env.resyncConcurrency,
-                    served,
-                  )({ kube: env.kube, quay: O.some(configured.right.quay) }),
+                  ownerOf(configured.right.settings)(env),
+                  TE.flatMap((owner) =>
+                    reconcileAll(
+                      configured.right,
+                      env.resyncConcurrency,
+                      served,
+                    )({ kube: env.kube, quay: O.some(configured.right.quay), owner }),
+                  ),
+                  TE.tap((tally) =>
+                    TE.fromTask(
+                      pipe(
+                        tally.notOurs.map((n) => recordNotOurs(env, n)),
+                        T.sequenceSeqArray,
+                      ),
+                    ),
+                  ),
                   TE.map((tally) => ({ tally, parts: partsFor(served) })),
                 ),
               ),

@@ -3,6 +3,7 @@
 import * as O from 'fp-ts/lib/Option.js';
 import type { ObjectEvent } from '../../shared/events/envelope.js';
 import type { ImageStream, Namespace, ServiceAccount } from '../../shared/kube/objects.js';
+import type { NotOurs } from '../../shared/errors.js';
 import { namespaceOfOrganization } from '../../shared/names.js';
 
 export interface NamespaceWork {
@@ -33,8 +34,10 @@ export const groupByNamespace = (
 };
 
 /**
- * Organizations of this cluster (by prefix) whose namespace is not in the list. Each is confirmed with a GET of the
- * namespace before deletion; one without this cluster's prefix is never a candidate.
+ * Organizations with this cluster's prefix whose namespace is not in the list. A prefix proves nothing (clusterIDs
+ * that differ only in case share one, an organizationPrefix may equal another cluster's clusterID): each candidate is
+ * confirmed with a GET of the namespace (404) and of the organization (this cluster's mark) before deletion; one
+ * without this cluster's prefix is never a candidate.
  */
 export const orphanCandidates = (
   prefix: string,
@@ -76,6 +79,8 @@ export interface Tally {
   readonly refused: number;
   readonly swept: number;
   readonly failures: readonly string[];
+  /** Organizations found not this cluster's (reported on the QuayIntegration and their Namespaces). */
+  readonly notOurs: readonly NotOurs[];
 }
 
 export const emptyTally: Tally = {
@@ -87,6 +92,7 @@ export const emptyTally: Tally = {
   refused: 0,
   swept: 0,
   failures: [],
+  notOurs: [],
 };
 
 export const addTallies = (a: Tally, b: Tally): Tally => ({
@@ -98,4 +104,8 @@ export const addTallies = (a: Tally, b: Tally): Tally => ({
   refused: a.refused + b.refused,
   swept: a.swept + b.swept,
   failures: [...a.failures, ...b.failures].slice(0, 5),
+  notOurs: [...a.notOurs, ...b.notOurs].slice(0, MAX_NOT_OURS),
 });
+
+/** Enough to report; the rest show up in the next pass once these are dealt with. */
+const MAX_NOT_OURS = 100;

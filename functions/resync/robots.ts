@@ -11,8 +11,9 @@ import { pipe } from 'fp-ts/lib/function.js';
 import type { SyncError } from '../../shared/errors.js';
 import type { Namespace } from '../../shared/kube/objects.js';
 import type { Change, QuayClient } from '../../shared/quay/types.js';
-import { withQuay, type WorkEnv } from '../../shared/runtime/work.js';
+import { withOwner, withQuay, type WorkEnv } from '../../shared/runtime/work.js';
 import { provision } from '../namespace/apply.js';
+import { claimOrganization } from '../namespace/ownership.js';
 import {
   finishRobot,
   robotDescription,
@@ -48,7 +49,9 @@ export const readOrgView = (quay: QuayClient, org: string): TE.TaskEither<SyncEr
 /**
  * The organization's view, creating the organization when it is missing. A namespace that still lacks our
  * finalizer is most likely new, so its organization is created straight away (a new organization has no robots and
- * no default permissions: one call instead of three); otherwise it is read first.
+ * no default permissions: one call instead of three); otherwise it is read first. An organization this pass did not
+ * create is proven this cluster's before it is used: by its robots' mark (no call), else by its e-mail (one call;
+ * adopted when the QuayIntegration says so), else NotOurs.
  */
 export const orgViewFor = (
   namespace: Namespace,
@@ -76,23 +79,37 @@ export const orgViewFor = (
               ),
         ),
       );
-    return finalizerNeeded
-      ? pipe(
-          provision(namespace, org, true),
-          RTE.flatMap((change): Effect<Viewed> =>
-            change === 'created' ? RTE.right({ view: emptyOrgView, org: change }) : read(change),
-          ),
-        )
-      : read('unchanged');
+    const claimed = (v: Viewed): Effect<Viewed> =>
+      v.org === 'created'
+        ? RTE.right(v)
+        : pipe(
+            claimOrganization(
+              namespace.metadata.name,
+              org,
+              [...v.view.robots.values()].map((r) => r.description),
+            ),
+            RTE.map((c): Viewed => (c === 'unchanged' ? v : { ...v, org: c === 'created' ? c : 'updated' })),
+          );
+    return pipe(
+      finalizerNeeded
+        ? pipe(
+            provision(namespace, org, true),
+            RTE.flatMap((change): Effect<Viewed> =>
+              change === 'created' ? RTE.right({ view: emptyOrgView, org: change }) : read(change),
+            ),
+          )
+        : read('unchanged'),
+      RTE.flatMap(claimed),
+    );
   });
 
 /** The robot with its token: the one the view holds, else ensured (created, or fetched if it exists). */
 export const robotOf = (target: RobotTarget, view: OrgView): Effect<EnsuredRobot> =>
-  withQuay((quay) => {
+  withOwner((owner, quay) => {
     const known = view.robots.get(target.robotName);
     return known !== undefined
       ? RTE.right({ robot: known, change: 'unchanged' })
-      : lift(quay.ensureRobot(target.org, target.shortname, robotDescription(target)));
+      : lift(quay.ensureRobot(target.org, target.shortname, robotDescription(owner.identity, target)));
   });
 
 /** Every robot of the namespace with its default permission, Secret and link; one result per target, in order. */

@@ -8,13 +8,15 @@ import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { SyncError } from '../../shared/errors.js';
-import { getOptional, listServed } from '../../shared/kube/client.js';
+import { listServed } from '../../shared/kube/client.js';
 import { ImageStream, Namespace, type Secret } from '../../shared/kube/objects.js';
 import { Resources } from '../../shared/kube/resources.js';
 import type { Change, Robot } from '../../shared/quay/types.js';
-import { withQuay, type WorkEnv } from '../../shared/runtime/work.js';
+import { markedDescription, type ClusterIdentity } from '../../shared/ownership.js';
+import { withOwner, withQuay, type WorkEnv } from '../../shared/runtime/work.js';
 import { reconcileRepository } from '../image-stream/apply.js';
-import { provision, refusalOrMissing, setFinalizers } from '../namespace/apply.js';
+import { refusalOrMissing, setFinalizers } from '../namespace/apply.js';
+import { claimOrganization } from '../namespace/ownership.js';
 import { defaultPermissionNeedsFix, ensuredInCluster, type RobotTarget } from './plan.js';
 import { ensureSecret, linkSecret, readSecret } from './secret.js';
 
@@ -22,8 +24,12 @@ type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
 
 const lift = <A>(te: TE.TaskEither<SyncError, A>): Effect<A> => RTE.fromTaskEither(te);
 
-export const robotDescription = (target: RobotTarget): string =>
-  `quay-bridge: ServiceAccount ${target.serviceAccount.metadata.namespace}/${target.serviceAccount.metadata.name}`;
+/** This cluster's mark, and what the robot is for (shared/ownership.ts). */
+export const robotDescription = (identity: ClusterIdentity, target: RobotTarget): string =>
+  markedDescription(
+    identity,
+    `ServiceAccount ${target.serviceAccount.metadata.namespace}/${target.serviceAccount.metadata.name}`,
+  );
 
 /**
  * A new robot has no rights on repositories that already exist: grant them explicitly (QBO #109). A cluster that
@@ -122,28 +128,11 @@ const finalizerFirst = (namespace: Namespace, needed: boolean): Effect<Change> =
         ),
       );
 
-/** The namespace as it is now: a namespace gone or going meanwhile is a 404 (retried; the retry ignores it). */
-const stillProvisioned = (namespace: Namespace): Effect<undefined> =>
-  pipe(
-    RTE.asks((env: WorkEnv) => env.kube),
-    RTE.flatMapTaskEither((kube) =>
-      getOptional(kube, Namespace, { type: Resources.Namespace, name: namespace.metadata.name }),
-    ),
-    RTE.flatMap((current) =>
-      O.isSome(current) && current.value.metadata.deletionTimestamp === undefined
-        ? RTE.right(undefined)
-        : RTE.left<WorkEnv, SyncError, undefined>({
-            _tag: 'KubeNotFound',
-            message: `namespace ${namespace.metadata.name} is gone or being deleted`,
-          }),
-    ),
-  );
-
 /**
  * `op`; when Quay answers 403, which it does for a robot of an organization that does not exist (docs/quay-api.md#robots: this event
- * came before the namespace's), the organization is made with the namespace step's own code (unless the namespace
- * is going meanwhile) and `op` tried once more. A 403 again is a real refusal. An organization a robot call
- * succeeded in is not asked for at all.
+ * came before the namespace's, or the organization went meanwhile), the organization is claimed (made, marked,
+ * unless the namespace is going meanwhile; or refused when it exists and is not ours) and `op` tried once more. A
+ * 403 again is a real refusal.
  */
 const inOrganization = <A>(
   target: RobotTarget,
@@ -155,8 +144,7 @@ const inOrganization = <A>(
     RTE.orElse((e) =>
       e._tag === 'QuayRejected' && e.status === 403
         ? pipe(
-            stillProvisioned(target.namespace),
-            RTE.flatMap(() => provision(target.namespace, target.org, false)),
+            claimOrganization(target.namespace.metadata.name, target.org),
             RTE.flatMap((org) =>
               pipe(
                 op,
@@ -169,20 +157,32 @@ const inOrganization = <A>(
   );
 
 /**
- * The robot with its token, in one call in the common cases: a GET when its Secret exists (so most likely the robot
- * does too), a PUT when it does not (most likely a new robot, and Quay's 201 carries the token). A robot found
- * missing is created, one found existing is read.
+ * The robot with its token, in one call when its Secret exists (so most likely the robot does too): its GET, whose
+ * description carries this cluster's mark, which proves the organization ours. A robot to be made is made only in
+ * an organization proven ours first (claimOrganization: its GET, one call more for a new robot; adopted or created
+ * when it may be), then PUT (Quay's 201 carries the token). A robot without our mark (QBO's, say) is used only in an
+ * organization proven ours by its e-mail.
  */
 const robotFor = (target: RobotTarget, secret: O.Option<Secret>): Effect<EnsuredRobot> =>
-  withQuay((quay) => {
-    const ensure = lift(quay.ensureRobot(target.org, target.shortname, robotDescription(target)));
+  withOwner((owner, quay) => {
+    const ns = target.namespace.metadata.name;
+    const ensure = pipe(
+      claimOrganization(ns, target.org),
+      RTE.flatMap(() =>
+        lift(quay.ensureRobot(target.org, target.shortname, robotDescription(owner.identity, target))),
+      ),
+    );
     if (O.isNone(secret)) return ensure;
     return pipe(
       lift(quay.getRobot(target.org, target.shortname)),
       RTE.flatMap(
         O.match(
           () => ensure,
-          (robot) => RTE.right<WorkEnv, SyncError, EnsuredRobot>({ robot, change: 'unchanged' }),
+          (robot) =>
+            pipe(
+              claimOrganization(ns, target.org, [robot.description]),
+              RTE.as<EnsuredRobot>({ robot, change: 'unchanged' }),
+            ),
         ),
       ),
     );

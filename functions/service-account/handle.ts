@@ -11,7 +11,8 @@ import { KubeObject, Namespace, ServiceAccount } from '../../shared/kube/objects
 import { Resources } from '../../shared/kube/resources.js';
 import type { StepEnv } from '../../shared/runtime/env.js';
 import type { Step, StepResult } from '../../shared/runtime/handler.js';
-import { readSinceCreation, reRead } from '../../shared/runtime/observe.js';
+import { ownerOf, readSinceCreation, reRead } from '../../shared/runtime/observe.js';
+import { reportingNotOurs } from '../namespace/ownership.js';
 import { strongest } from '../../shared/runtime/work.js';
 import { reconcileServiceAccount } from './apply.js';
 import { planServiceAccount, serviceAccountOfSecret } from './plan.js';
@@ -50,12 +51,13 @@ export const serviceAccountStep: Step<StepEnv> = {
             RTE.Do,
             RTE.bind('sa', () => reRead(ServiceAccount, { type: Resources.ServiceAccount, namespace, name })),
             RTE.bind('ns', () => reRead(Namespace, { type: Resources.Namespace, name: namespace })),
-            RTE.flatMap(({ sa, ns }) => (env: StepEnv) => {
+            RTE.bind('owner', () => ownerOf(configured.settings)),
+            RTE.flatMap(({ sa, ns, owner }) => (env: StepEnv) => {
               const plan = planServiceAccount(
                 { namespaceName: namespace, name, serviceAccount: sa, namespace: ns },
                 configured.settings,
               );
-              const work = { kube: env.kube, quay: O.some(configured.quay) };
+              const work = { kube: env.kube, quay: O.some(configured.quay), owner };
               switch (plan._tag) {
                 case 'Ignore':
                   return RTE.right<StepEnv, SyncError, StepResult>({
@@ -87,5 +89,6 @@ export const serviceAccountStep: Step<StepEnv> = {
           );
         },
       ),
+      reportingNotOurs,
     ),
 };

@@ -4,7 +4,13 @@ import { pipe } from 'fp-ts/lib/function.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { redactError } from './errors.js';
 import { createTransport, type TransportOptions } from './http.js';
-import { deleteOrganization, ensureOrganization, getOrganization } from './organizations.js';
+import {
+  deleteOrganization,
+  ensureOrganization,
+  getOrganization,
+  getOrganizationOwner,
+  setOrganizationEmail,
+} from './organizations.js';
 import {
   deleteRepositoryPermission,
   listRepositoryPermissions,
@@ -79,6 +85,8 @@ export const bindQuayClient = (http: QuayHttp, secret: string): QuayClient => {
     getOrganization: run(getOrganization),
     ensureOrganization: run(ensureOrganization),
     deleteOrganization: run(deleteOrganization),
+    getOrganizationOwner: run(getOrganizationOwner),
+    setOrganizationEmail: run(setOrganizationEmail),
     getRobot: run(getRobot),
     ensureRobot: run(ensureRobot),
     deleteRobot: run(deleteRobot),

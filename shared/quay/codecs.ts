@@ -21,6 +21,12 @@ export type UserView = t.TypeOf<typeof UserView>;
 export const OrganizationView = t.type({ name: t.string });
 export type OrganizationView = t.TypeOf<typeof OrganizationView>;
 
+/** The same, with what ownership needs: `email` is "" unless the caller is an admin (docs/quay-api.md#organizations). */
+export const OrganizationOwnerView = t.intersection([
+  t.type({ name: t.string }),
+  t.partial({ email: t.string, is_admin: t.boolean }),
+]);
+
 // Quay stores no description as "", but its robot model allows NULL.
 const Description = t.union([t.string, t.null]);
 
@@ -50,7 +56,10 @@ export const PrototypeList = t.type({ prototypes: t.readonlyArray(PrototypeView)
 export type PrototypeList = t.TypeOf<typeof PrototypeList>;
 
 /** GET /api/v1/repository/{repo}. */
-export const RepositoryView = t.type({ namespace: t.string, name: t.string, is_public: t.boolean });
+export const RepositoryView = t.intersection([
+  t.type({ namespace: t.string, name: t.string, is_public: t.boolean }),
+  t.partial({ description: t.union([t.string, t.null]) }),
+]);
 export type RepositoryView = t.TypeOf<typeof RepositoryView>;
 
 /** POST /api/v1/repository answers 201 {"namespace","name","kind"}. */

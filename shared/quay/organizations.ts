@@ -3,10 +3,10 @@ import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
-import { decodeBody, OrganizationView } from './codecs.js';
+import { decodeBody, OrganizationOwnerView, OrganizationView } from './codecs.js';
 import { answered, failureOf } from './errors.js';
 import { paths } from './paths.js';
-import { del, get, post, send, type QuayOp, type QuayResponse } from './request.js';
+import { del, get, post, put, send, type QuayOp, type QuayResponse } from './request.js';
 import type { Change, QuayError } from './types.js';
 
 export const getOrganization = (org: string): QuayOp<O.Option<{ readonly name: string }>> =>
@@ -26,6 +26,37 @@ export const getOrganization = (org: string): QuayOp<O.Option<{ readonly name: s
           return E.left(failureOf(res));
       }
     }),
+  );
+
+/** The organization's e-mail (where quay-bridge keeps its mark: shared/ownership.ts) and whether the token's user
+ *  administers it; none when there is no such organization. */
+export const getOrganizationOwner = (
+  org: string,
+): QuayOp<O.Option<{ readonly email: string; readonly isAdmin: boolean }>> =>
+  pipe(
+    send(get(paths.organization(org))),
+    RTE.flatMapEither((res) => {
+      switch (res.status) {
+        case 200:
+          return pipe(
+            decodeBody(OrganizationOwnerView)(res),
+            E.map((view) => O.some({ email: view.email ?? '', isAdmin: view.is_admin ?? false })),
+          );
+        case 404:
+          return E.right(O.none);
+        default:
+          return E.left(failureOf(res));
+      }
+    }),
+  );
+
+/** Sets the organization's e-mail (an adoption writes the mark there); 200 is done. */
+export const setOrganizationEmail = (org: string, email: string): QuayOp<Change> =>
+  pipe(
+    send(put(paths.organization(org), { email })),
+    RTE.flatMapEither((res) =>
+      res.status === 200 ? E.right<QuayError, Change>('updated') : E.left(failureOf(res)),
+    ),
   );
 
 /**

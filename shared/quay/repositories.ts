@@ -19,7 +19,14 @@ export const getRepository = (org: string, repo: string): QuayOp<O.Option<Reposi
       if (res.status === 200)
         return pipe(
           decodeBody(RepositoryView)(res),
-          E.map((view) => O.some({ namespace: view.namespace, name: view.name, isPublic: view.is_public })),
+          E.map((view) =>
+            O.some({
+              namespace: view.namespace,
+              name: view.name,
+              isPublic: view.is_public,
+              description: view.description ?? '',
+            }),
+          ),
         );
       if (res.status === 404 || res.status === 403) return E.right(O.none);
       return E.left(failureOf(res));

@@ -45,6 +45,8 @@ export interface Repository {
   readonly namespace: string;
   readonly name: string;
   readonly isPublic: boolean;
+  /** Where quay-bridge keeps its mark (shared/ownership.ts); "" when none. */
+  readonly description?: string;
 }
 
 export interface Tag {
@@ -67,6 +69,12 @@ export interface QuayClient {
   /** Creates with QBO's email `<org>@redhat.com` unless given; an existing org is `unchanged`.
    *  Quay's "Username is not available" (name held back after a delete) comes back as QuayRejected. */
   readonly ensureOrganization: (org: string, email?: string) => QuayResult<Change>;
+  /** The e-mail (quay-bridge's mark) and whether the token's user is an admin; `none` when missing. */
+  readonly getOrganizationOwner: (
+    org: string,
+  ) => QuayResult<O.Option<{ readonly email: string; readonly isAdmin: boolean }>>;
+  /** PUT the organization's e-mail (adoption). */
+  readonly setOrganizationEmail: (org: string, email: string) => QuayResult<Change>;
   /** A missing organization (Quay answers 403 to its DELETE) is `unchanged`. */
   readonly deleteOrganization: (org: string) => QuayResult<Change>;
 

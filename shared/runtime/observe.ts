@@ -7,11 +7,14 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type * as t from 'io-ts';
 import type { NotConfigured, SyncError } from '../errors.js';
-import { getOptional } from '../kube/client.js';
-import type { ObjectRef } from '../kube/resources.js';
+import { getOptional, type KubeClient } from '../kube/client.js';
+import { Namespace } from '../kube/objects.js';
+import { Resources, type ObjectRef } from '../kube/resources.js';
+import { strictJudge } from '../ownership.js';
+import type { Settings } from '../settings/quay-integration.js';
 import type { Configured, ReportOptions } from '../settings/load.js';
 import type { StepEnv } from './env.js';
-import type { WorkEnv } from './work.js';
+import type { Owner, WorkEnv } from './work.js';
 
 /** creationTimestamp has whole seconds; one more for the clocks of this process and the API server to differ. */
 const CREATION_SLACK_MS = 2_000;
@@ -46,10 +49,51 @@ export const reRead =
   (env) =>
     getOptional(env.kube, codec, ref);
 
-export const workEnv = (env: StepEnv, settings: E.Either<NotConfigured, Configured>): WorkEnv => ({
+// kube-system's UID never changes: read once per API server client.
+const clusterUids = new WeakMap<KubeClient, string>();
+
+/** The UID of the kube-system namespace: the cluster's identity (needs `get namespaces kube-system`). */
+export const clusterUid = (kube: KubeClient): TE.TaskEither<SyncError, string> => {
+  const known = clusterUids.get(kube);
+  if (known !== undefined) return TE.right(known);
+  return pipe(
+    getOptional(kube, Namespace, { type: Resources.Namespace, name: 'kube-system' }),
+    TE.mapLeft((e): SyncError => e),
+    TE.flatMap((ns) => {
+      const uid = O.isSome(ns) ? ns.value.metadata.uid : undefined;
+      if (uid === undefined || uid === '')
+        return TE.left<SyncError, string>({
+          _tag: 'KubeResponseInvalid',
+          message: 'the kube-system namespace has no UID: the cluster has no identity to mark Quay with',
+        });
+      clusterUids.set(kube, uid);
+      return TE.right(uid);
+    }),
+  );
+};
+
+/** This bridge's Owner for these settings. */
+export const ownerOf =
+  (settings: Settings): RTE.ReaderTaskEither<StepEnv, SyncError, Owner> =>
+  (env) =>
+    pipe(
+      clusterUid(env.kube),
+      TE.map((uid) => ({
+        identity: { uid, clusterID: settings.clusterID },
+        adopt: settings.adoptOrganizations,
+        judge: env.judge ?? strictJudge,
+      })),
+    );
+
+export const workEnv = (
+  env: StepEnv,
+  settings: E.Either<NotConfigured, Configured>,
+  owner?: Owner,
+): WorkEnv => ({
   kube: env.kube,
   quay: pipe(
     O.fromEither(settings),
     O.map((c) => c.quay),
   ),
+  ...(owner === undefined ? {} : { owner }),
 });

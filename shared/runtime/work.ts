@@ -6,10 +6,21 @@ import type { Change, QuayClient } from '../quay/types.js';
 import type { Outcome } from '../answer.js';
 import { notConfigured, type SyncError } from '../errors.js';
 import type { KubeEnv } from '../kube/client.js';
+import type { ClusterIdentity, Judge } from '../ownership.js';
+
+/** Who this bridge is in Quay, and how it judges what it finds there (shared/ownership.ts). */
+export interface Owner {
+  readonly identity: ClusterIdentity;
+  /** Namespaces whose unmarked organization may be adopted. */
+  readonly adopt: ReadonlySet<string>;
+  readonly judge: Judge;
+}
 
 export interface WorkEnv extends KubeEnv {
   /** none when there are no usable settings; only plans that need no Quay are made then. */
   readonly quay: O.Option<QuayClient>;
+  /** Set with the settings; what touches Quay in an organization needs it. */
+  readonly owner?: Owner;
 }
 
 export const withQuay = <A>(
@@ -27,3 +38,17 @@ export const strongest = (changes: readonly (Change | Outcome)[]): Outcome => {
   for (const c of ['created', 'deleted', 'updated'] as const) if (changes.includes(c)) return c;
   return changes.includes('unchanged') || changes.length === 0 ? 'unchanged' : 'ignored';
 };
+
+export const withOwner = <A>(
+  f: (owner: Owner, quay: QuayClient) => RTE.ReaderTaskEither<WorkEnv, SyncError, A>,
+): RTE.ReaderTaskEither<WorkEnv, SyncError, A> =>
+  withQuay((quay) =>
+    pipe(
+      RTE.asks((env: WorkEnv) => env.owner),
+      RTE.flatMap((owner) =>
+        owner !== undefined
+          ? f(owner, quay)
+          : RTE.left(notConfigured('NoSettings', "the cluster's identity was not read")),
+      ),
+    ),
+  );

@@ -18,7 +18,7 @@ import type { Part } from './parts.js';
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 export interface Condition {
-  readonly type: 'Ready' | 'CredentialsValid' | 'QuayReachable';
+  readonly type: 'Ready' | 'CredentialsValid' | 'QuayReachable' | 'OrganizationsOwned';
   readonly status: ConditionStatus;
   readonly reason: string;
   readonly message: string;
@@ -31,6 +31,8 @@ export interface SyncTally {
   readonly failed: number;
   /** A few failures, for the message. */
   readonly failures: readonly string[];
+  /** Organizations of in-scope namespaces that are not this cluster's (shared/ownership.ts). */
+  readonly notOurs?: readonly string[];
 }
 
 const c = (
@@ -100,10 +102,30 @@ export const conditionsFor = (
                 `${tally.failed} of ${tally.objects} objects failed to sync: ${tally.failures.join('; ')}`,
                 g,
               );
+      const notOurs = tally?.notOurs ?? [];
       return [
         ready,
         c('CredentialsValid', 'True', 'TokenAccepted', `the token belongs to Quay user ${user.username}`, g),
         c('QuayReachable', 'True', 'Answered', `${settings.quay.apiUrl} answered`, g),
+        ...(tally === undefined
+          ? []
+          : [
+              notOurs.length === 0
+                ? c(
+                    'OrganizationsOwned',
+                    'True',
+                    'AllMarked',
+                    "every organization in use carries this cluster's mark",
+                    g,
+                  )
+                : c(
+                    'OrganizationsOwned',
+                    'False',
+                    'OrganizationsNotOurs',
+                    `${notOurs.length} organization(s) of namespaces in scope are not this cluster's and are left alone (see the Namespaces' Events; adopt with the quay.redhat.com/adopt-organizations annotation): ${notOurs.join(', ')}`,
+                    g,
+                  ),
+            ]),
       ];
     }
   }

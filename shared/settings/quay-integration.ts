@@ -6,6 +6,7 @@ import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
 import { DEFAULT_ROBOT_ROLES, organizationPrefix, quayNameProblem, type RobotRole } from '../names.js';
 import { formatDecodeError } from '../codec.js';
+import { ADOPT_ANNOTATION, adoptedNamespaces } from '../ownership.js';
 
 export const RobotRoleCodec = t.keyof({ read: null, write: null, admin: null });
 
@@ -38,7 +39,11 @@ export const QuayIntegration = t.type({
   kind: t.literal('QuayIntegration'),
   metadata: t.intersection([
     t.type({ name: t.string }),
-    t.partial({ generation: t.number, resourceVersion: t.string }),
+    t.partial({
+      generation: t.number,
+      resourceVersion: t.string,
+      annotations: t.record(t.string, t.string),
+    }),
   ]),
   spec: QuayIntegrationSpec,
 });
@@ -84,6 +89,8 @@ export interface Settings {
   readonly denylistNamespaces: readonly string[];
   readonly robotRoles: ReadonlyMap<string, RobotRole>;
   readonly deleteRepositoriesWithImageStreams: boolean;
+  /** Namespaces whose unmarked organization this cluster adopts (the QuayIntegration's ADOPT_ANNOTATION). */
+  readonly adoptOrganizations: ReadonlySet<string>;
   readonly credentialsSecret: { readonly namespace: string; readonly name: string; readonly key: string };
 }
 
@@ -154,6 +161,7 @@ export const resolveSettings = (qi: QuayIntegration): E.Either<InvalidSettings, 
       denylistNamespaces: spec.denylistNamespaces ?? [],
       robotRoles,
       deleteRepositoriesWithImageStreams: spec.deleteRepositoriesWithImageStreams ?? false,
+      adoptOrganizations: adoptedNamespaces(qi.metadata.annotations?.[ADOPT_ANNOTATION]),
       credentialsSecret: {
         namespace: spec.credentialsSecret.namespace,
         name: spec.credentialsSecret.name,

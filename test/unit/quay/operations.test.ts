@@ -454,7 +454,20 @@ describe('Quay operations', () => {
     it('reads a repository', async () => {
       const { quay } = client([['GET /api/v1/repository/demo/app?includeTags=false', golden('get repo')]]);
       expect(await quay.getRepository('demo', 'app')()).to.deep.equal(
-        E.right(O.some({ namespace: 'demo', name: 'app', isPublic: false })),
+        E.right(O.some({ namespace: 'demo', name: 'app', isPublic: false, description: '' })),
+      );
+    });
+
+    it('reads an organization’s e-mail as its admin, and none as another caller', async () => {
+      const { quay } = client([
+        ['GET /api/v1/organization/demo', golden('get org as admin')],
+        ['GET /api/v1/organization/demo', golden('get org with repo:read-only token (not admin view)')],
+      ]);
+      expect(await quay.getOrganizationOwner('demo')()).to.deep.equal(
+        E.right(O.some({ email: 'demo@example.com', isAdmin: true })),
+      );
+      expect(await quay.getOrganizationOwner('demo')()).to.deep.equal(
+        E.right(O.some({ email: '', isAdmin: false })),
       );
     });
 

@@ -11,7 +11,15 @@ import {
   type Settings,
 } from '../../../../shared/settings/quay-integration.js';
 import { apiServerEvent } from '../../shared/fakes/events.js';
-import { imageStream, namespace, quayIntegration, world, type TestWorld } from '../../shared/fakes/env.js';
+import {
+  IDENTITY,
+  imageStream,
+  namespace,
+  quayIntegration,
+  world,
+  type TestWorld,
+} from '../../shared/fakes/env.js';
+import { markedDescription } from '../../../../shared/ownership.js';
 
 const ours = 'quay.redhat.com/quayintegrations';
 const deliver = (w: TestWorld, event: unknown) =>
@@ -45,8 +53,22 @@ describe('image-stream plan', () => {
       'DeleteRepository',
     ],
     [
-      'a 404 after an update event → ignore',
+      'a 404 after an update event, opted in → the same: the action is not what proves the deletion',
       O.none,
+      'update',
+      { deleteRepositoriesWithImageStreams: true },
+      'DeleteRepository',
+    ],
+    [
+      'a "delete" event for an ImageStream that exists → ensure its repository, never delete',
+      is,
+      'delete',
+      { deleteRepositoriesWithImageStreams: true },
+      'Ensure',
+    ],
+    [
+      'an ImageStream being deleted (another finalizer holds it) → wait for its 404',
+      O.some({ metadata: { name: 'web', namespace: 'team-a', deletionTimestamp: 'x' } }),
       'update',
       { deleteRepositoriesWithImageStreams: true },
       'Ignore',
@@ -148,16 +170,27 @@ describe('image-stream step (handle)', () => {
     expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.finalizers).to.deep.equal([ours]);
   });
 
-  it('deletes the repository with its ImageStream only when the QuayIntegration opts in', async () => {
-    for (const optIn of [false, true]) {
-      const w = world({ spec: { deleteRepositoriesWithImageStreams: optIn } });
+  it('deletes the repository with its ImageStream only when the QuayIntegration opts in and the bridge made it', async () => {
+    const cases = [
+      { optIn: false, description: markedDescription(IDENTITY, 'ImageStream team-a/web'), kept: true },
+      { optIn: true, description: markedDescription(IDENTITY, 'ImageStream team-a/web'), kept: false },
+      // Pushed by CI, or made by QBO: no mark, so its ImageStream's absence proves nothing.
+      { optIn: true, description: '', kept: true },
+      {
+        optIn: true,
+        description: markedDescription({ ...IDENTITY, clusterID: 'other' }, 'ImageStream team-a/web'),
+        kept: true,
+      },
+    ];
+    for (const c of cases) {
+      const w = world({ spec: { deleteRepositoriesWithImageStreams: c.optIn } });
       w.kube.put(Resources.Namespace, namespace('team-a', { finalizers: [ours] }));
-      w.quay.addOrg('openshift_team-a').repos.set('web', new Map());
+      const org = w.quay.addOrg('openshift_team-a');
+      org.repos.set('web', new Map());
+      org.descriptions.set('web', c.description);
       const answer = await deliver(w, apiServerEvent('delete', imageStream('team-a', 'web')));
       expect(answer.statusCode).to.equal(204);
-      expect(w.quay.orgs.get('openshift_team-a')?.repos.has('web'), `opt-in ${String(optIn)}`).to.equal(
-        !optIn,
-      );
+      expect(w.quay.orgs.get('openshift_team-a')?.repos.has('web'), JSON.stringify(c)).to.equal(c.kept);
     }
   });
 

@@ -3,7 +3,8 @@ import { namespaceStep } from '../../../../functions/namespace/handle.js';
 import { Resources } from '../../../../shared/kube/resources.js';
 import { makeHandler } from '../../../../shared/runtime/handler.js';
 import { apiServerEvent } from '../../shared/fakes/events.js';
-import { namespace, world, type TestWorld } from '../../shared/fakes/env.js';
+import { ADOPT_ANNOTATION, organizationEmail } from '../../../../shared/ownership.js';
+import { KUBE_SYSTEM_UID, namespace, ourEmail, world, type TestWorld } from '../../shared/fakes/env.js';
 
 const ours = 'quay.redhat.com/quayintegrations';
 const legacy = 'redhatcop.redhat.io/quayintegrations';
@@ -180,12 +181,60 @@ describe('namespace step (handle)', () => {
     expect(w.quay.calls.filter((c) => !c.startsWith('currentUser'))).to.deep.equal([]);
   });
 
-  it('deletes the organization when a delete event is confirmed by a 404', async () => {
+  it('never deletes on a delete event, even when the namespace is gone: the orphan sweep decides', async () => {
     const w = world();
     w.quay.addOrg('openshift_team-a');
     const answer = await deliver(w, apiServerEvent('delete', namespace('team-a')));
     expect(answer.statusCode).to.equal(204);
-    expect(w.quay.orgs.size).to.equal(0);
+    expect(w.quay.orgs.has('openshift_team-a')).to.equal(true);
+    expect(w.quay.calls.filter((c) => !c.startsWith('currentUser'))).to.deep.equal([]);
+  });
+
+  const terminating = (w: TestWorld) =>
+    w.kube.put(
+      Resources.Namespace,
+      namespace('team-a', { finalizers: [ours], deletionTimestamp: '2026-11-25T10:00:00Z' }),
+    );
+
+  it('on termination deletes only an organization that carries this cluster’s mark, and lets the namespace go', async () => {
+    const cases = [
+      { what: 'ours', email: ourEmail('openshift_team-a'), deleted: true, status: 204 },
+      { what: 'unmarked (QBO, squatter)', email: 'openshift_team-a@redhat.com', deleted: false, status: 422 },
+      {
+        what: 'another cluster’s',
+        email: organizationEmail({ uid: KUBE_SYSTEM_UID, clusterID: 'OpenShift' }, 'openshift_team-a'),
+        deleted: false,
+        status: 422,
+      },
+      {
+        what: 'our mark copied from another organization',
+        email: ourEmail('openshift_team-b'),
+        deleted: false,
+        status: 422,
+      },
+    ];
+    for (const c of cases) {
+      const w = world();
+      w.quay.addOrg('openshift_team-a', c.email);
+      const answer = await deliver(w, apiServerEvent('update', terminating(w)));
+      expect(answer.statusCode, c.what).to.equal(c.status);
+      expect(w.quay.orgs.has('openshift_team-a'), c.what).to.equal(!c.deleted);
+      expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.finalizers, c.what).to.deep.equal(
+        [],
+      );
+      expect(
+        w.events.recorded.map((e) => `${e.regarding.name} ${e.event.reason}`),
+        c.what,
+      ).to.deep.equal(c.deleted ? [] : ['team-a OrganizationNotOurs']);
+    }
+  });
+
+  it('deletes an unmarked organization on termination when the QuayIntegration adopts its namespace', async () => {
+    const w = world({ annotations: { [ADOPT_ANNOTATION]: 'team-b, team-a' } });
+    w.quay.addOrg('openshift_team-a', 'openshift_team-a@redhat.com');
+    const answer = await deliver(w, apiServerEvent('update', terminating(w)));
+    expect(answer.statusCode).to.equal(204);
+    expect(w.quay.orgs.has('openshift_team-a')).to.equal(false);
   });
 
   it('never deletes the organization of a namespace that exists again, whatever the event says', async () => {

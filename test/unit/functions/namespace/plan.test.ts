@@ -135,10 +135,16 @@ describe('namespace plan', () => {
       want: 'Ignore',
     },
     {
-      it: 'deletes the organization of a namespace gone after a delete event',
+      it: 'never deletes on a delete event: a namespace that is not there proves nothing (the orphan sweep decides)',
       current: O.none,
       action: 'delete',
-      want: 'DeleteOrganization',
+      want: 'Ignore',
+    },
+    {
+      it: 'never deletes on a delete event for a namespace that exists and is not terminating',
+      current: O.some(ns('team-a', [ours])),
+      action: 'delete',
+      want: 'Provision',
       org: 'openshift_team-a',
     },
     {
@@ -244,7 +250,7 @@ describe('namespace plan', () => {
         'Ignore',
         'namespace kube-x is not in scope (allow/deny lists, or denied by default)',
       ],
-      ['closed for a namespace that is gone', O.none, 'Ignore', 'namespace team-a no longer exists'],
+      ['closed for a namespace that is gone', O.none, 'Ignore', 'namespace team-a does not exist'],
       [
         'refused when the organization name is invalid',
         O.some(ns('y'.repeat(250))),

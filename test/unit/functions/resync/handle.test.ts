@@ -63,6 +63,7 @@ describe('resync step (handle)', () => {
       ['Ready', 'True', 'Synced', 1],
       ['CredentialsValid', 'True', 'TokenAccepted', 1],
       ['QuayReachable', 'True', 'Answered', 1],
+      ['OrganizationsOwned', 'True', 'AllMarked', 1],
     ]);
   });
 
@@ -152,7 +153,7 @@ describe('resync step (handle)', () => {
       status: w.kube.read(Resources.QuayIntegration, undefined, 'quay')?.status,
     });
     await deliver(w, apiServerEvent('update', qi));
-    expect(conditions(w).map((c) => c[3])).to.deep.equal([2, 2, 2]);
+    expect(conditions(w).map((c) => c[3])).to.deep.equal([2, 2, 2, 2]);
   });
 
   it('docs/qbo-compatibility.md#b4: with no QuayIntegration, releases every finalizer of ours and deletes nothing', async () => {

@@ -166,13 +166,14 @@ describe('service-account step (handle)', () => {
     expect(w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift')).to.deep.equal(before);
   });
 
-  it('creates a new robot with one PUT and adds its default permission without reading the list or the organization', async () => {
+  it('creates a new robot with one PUT, once the organization is proven ours (one GET), and adds its default permission without reading the list', async () => {
     const w = world();
     const sa = setup(w);
     await w.env.settings.configured()();
     w.quay.calls.length = 0;
     expect((await deliver(w, apiServerEvent('add', sa))).statusCode).to.equal(204);
     expect(w.quay.calls).to.deep.equal([
+      'getOrganizationOwner(openshift_team-a)',
       'ensureRobot(openshift_team-a,builder)',
       'ensureDefaultPermission(openshift_team-a,openshift_team-a+builder,write)',
     ]);
@@ -188,8 +189,9 @@ describe('service-account step (handle)', () => {
     expect(answer.statusCode).to.equal(422);
     expect(answer.body).to.match(/not retried/);
     expect(w.quay.calls).to.deep.equal([
+      'getOrganizationOwner(openshift_team-a)',
       'ensureRobot(openshift_team-a,builder)',
-      'ensureOrganization(openshift_team-a)',
+      'getOrganizationOwner(openshift_team-a)',
       'ensureRobot(openshift_team-a,builder)',
       'getOrganization(openshift_team-a)',
     ]);

@@ -6,16 +6,24 @@ import type { StepEnv } from '../../../../shared/runtime/env.js';
 import { createSettingsSource, type QuayClientParams } from '../../../../shared/settings/load.js';
 import { fakeKube, type FakeKube } from './kube.js';
 import { fakeQuay, type FakeQuay } from './quay.js';
+import { organizationEmail, type ClusterIdentity } from '../../../../shared/ownership.js';
 
 export const TOKEN = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCD';
+
+/** The fake cluster's identity: kube-system's UID, and the clusterID of quayIntegration() below. */
+export const KUBE_SYSTEM_UID = 'uid-kube-system';
+export const IDENTITY: ClusterIdentity = { uid: KUBE_SYSTEM_UID, clusterID: 'openshift' };
+/** The e-mail that marks an organization as the fake cluster's. */
+export const ourEmail = (org: string): string => organizationEmail(IDENTITY, org);
 
 export const quayIntegration = (
   spec: Record<string, unknown> = {},
   name = 'quay',
+  annotations?: Record<string, string>,
 ): Record<string, unknown> => ({
   apiVersion: 'quay.redhat.com/v1',
   kind: 'QuayIntegration',
-  metadata: { name, generation: 1 },
+  metadata: { name, generation: 1, ...(annotations === undefined ? {} : { annotations }) },
   spec: {
     clusterID: 'openshift',
     credentialsSecret: { namespace: 'quay-bridge', name: 'quay-token' },
@@ -48,16 +56,22 @@ export interface TestWorld {
 export const world = (
   options: {
     readonly spec?: Record<string, unknown>;
+    readonly annotations?: Record<string, string>;
     readonly integration?: boolean;
     readonly secret?: boolean;
   } = {},
 ): TestWorld => {
   const kube = fakeKube();
-  const quay = fakeQuay();
+  const quay = fakeQuay('bridge', ourEmail);
+  kube.put(Resources.Namespace, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'kube-system', uid: KUBE_SYSTEM_UID },
+  });
   const log = memoryLogger();
   const events = memoryEvents();
   const clients: QuayClientParams[] = [];
-  if (options.integration !== false) kube.put(Resources.QuayIntegration, quayIntegration(options.spec));
+  if (options.integration !== false) kube.put(Resources.QuayIntegration, quayIntegration(options.spec, 'quay', options.annotations));
   if (options.secret !== false) kube.put(Resources.Secret, tokenSecret());
   kube.calls.length = 0;
   const settings = createSettingsSource({

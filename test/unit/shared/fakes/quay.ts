@@ -9,6 +9,10 @@ import type { Change, Prototype, QuayClient, QuayError, Robot } from '../../../.
 import { countCall } from '../../../../shared/runtime/calls.js';
 
 export interface FakeOrg {
+  /** Where quay-bridge keeps its mark (shared/ownership.ts). */
+  email: string;
+  /** Repository descriptions (the mark of repositories the bridge made). */
+  descriptions: Map<string, string>;
   robots: Map<string, Robot>;
   prototypes: Prototype[];
   repos: Map<string, Map<string, RobotRole>>;
@@ -19,7 +23,8 @@ export interface FakeQuay extends QuayClient {
   readonly calls: string[];
   /** Organizations the token's user belongs to besides those it created (e.g. other clusters'). */
   readonly memberOf: Set<string>;
-  readonly addOrg: (org: string) => FakeOrg;
+  /** An organization as if made earlier: by default with the mark `markOf` gives (this cluster's). */
+  readonly addOrg: (org: string, email?: string) => FakeOrg;
   /** Every call of `op` fails with `error` (`times` times, default forever). */
   readonly fail: (op: keyof QuayClient, error: QuayError, times?: number) => void;
   readonly heal: () => void;
@@ -28,7 +33,7 @@ export interface FakeQuay extends QuayClient {
 let tokens = 0;
 const newToken = (): string => `TOKEN${String(++tokens).padStart(59, '0')}`;
 
-export const fakeQuay = (username = 'bridge'): FakeQuay => {
+export const fakeQuay = (username = 'bridge', markOf: (org: string) => string = () => ''): FakeQuay => {
   const orgs = new Map<string, FakeOrg>();
   const memberOf = new Set<string>();
   const calls: string[] = [];
@@ -56,8 +61,8 @@ export const fakeQuay = (username = 'bridge'): FakeQuay => {
     const o = orgs.get(org);
     return o === undefined ? TE.left(missing(org)) : f(o);
   };
-  const addOrg = (org: string): FakeOrg => {
-    const o: FakeOrg = { robots: new Map(), prototypes: [], repos: new Map() };
+  const addOrg = (org: string, email = markOf(org)): FakeOrg => {
+    const o: FakeOrg = { email, descriptions: new Map(), robots: new Map(), prototypes: [], repos: new Map() };
     orgs.set(org, o);
     return o;
   };
@@ -101,12 +106,24 @@ export const fakeQuay = (username = 'bridge'): FakeQuay => {
       ),
     getOrganization: (org) =>
       call('getOrganization', [org], () => TE.right(orgs.has(org) ? O.some({ name: org }) : O.none)),
-    ensureOrganization: (org) =>
+    ensureOrganization: (org, email) =>
       call('ensureOrganization', [org], () => {
         if (orgs.has(org)) return TE.right<QuayError, Change>('unchanged');
-        addOrg(org);
+        addOrg(org, email ?? `${org}@redhat.com`);
         return TE.right<QuayError, Change>('created');
       }),
+    getOrganizationOwner: (org) =>
+      call('getOrganizationOwner', [org], () => {
+        const o = orgs.get(org);
+        return TE.right(o === undefined ? O.none : O.some({ email: o.email, isAdmin: true }));
+      }),
+    setOrganizationEmail: (org, email) =>
+      call('setOrganizationEmail', [org, email], () =>
+        withOrg(org, (o) => {
+          o.email = email;
+          return TE.right<QuayError, Change>('updated');
+        }),
+      ),
     deleteOrganization: (org) =>
       call('deleteOrganization', [org], () =>
         TE.right<QuayError, Change>(orgs.delete(org) ? 'deleted' : 'unchanged'),
@@ -166,14 +183,20 @@ export const fakeQuay = (username = 'bridge'): FakeQuay => {
       call('getRepository', [org, repo], () =>
         TE.right(
           orgs.get(org)?.repos.has(repo) === true
-            ? O.some({ namespace: org, name: repo, isPublic: false })
+            ? O.some({
+                namespace: org,
+                name: repo,
+                isPublic: false,
+                description: orgs.get(org)?.descriptions.get(repo) ?? '',
+              })
             : O.none,
         ),
       ),
-    ensureRepository: (org, repo) =>
+    ensureRepository: (org, repo, description) =>
       call('ensureRepository', [org, repo], () =>
         withOrg(org, (o) => {
           if (o.repos.has(repo)) return TE.right<QuayError, Change>('unchanged');
+          o.descriptions.set(repo, description);
           const perms = new Map<string, RobotRole>([[username, 'admin']]);
           for (const p of o.prototypes) if (p.delegate.kind === 'user') perms.set(p.delegate.name, p.role);
           o.repos.set(repo, perms);
