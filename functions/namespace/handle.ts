@@ -21,7 +21,8 @@ import { planNamespace } from './plan.js';
 
 export const decodeNamespaceEvent = decodeObjectEvent([{ kind: 'Namespace', group: '', codec: Namespace }]);
 
-export const namespaceStep: Step<StepEnv> = {
+/** The step with its plan; `plan` is replaced only by tests that show an attack against a weakened plan. */
+export const namespaceStepWith = (plan: typeof planNamespace = planNamespace): Step<StepEnv> => ({
   name: 'namespace',
   run: (ce) =>
     pipe(
@@ -33,15 +34,17 @@ export const namespaceStep: Step<StepEnv> = {
         E.isRight(settings) ? pipe(ownerOf(settings.right.settings), RTE.map(O.some)) : RTE.right(O.none),
       ),
       RTE.flatMap(({ event, settings, current, owner }) => (env: StepEnv) => {
-        const plan = planNamespace(
+        const planned = plan(
           { name: event.name, current, action: event.action },
           pipe(
             settings,
             E.map((c) => c.settings),
           ),
         );
-        return applyNamespacePlan(plan)(workEnv(env, settings, O.toUndefined(owner)));
+        return applyNamespacePlan(planned)(workEnv(env, settings, O.toUndefined(owner)));
       }),
       reportingNotOurs,
     ),
-};
+});
+
+export const namespaceStep: Step<StepEnv> = namespaceStepWith();

@@ -66,7 +66,7 @@ const run = async <A>(
 };
 
 /** faas-js-runtime traps SIGINT/SIGTERM/SIGQUIT and uncaught exceptions to exit(0): not inside a test run. */
-const withoutDeathTraps = async <A>(f: () => Promise<A>): Promise<A> => {
+export const withoutDeathTraps = async <A>(f: () => Promise<A>): Promise<A> => {
   type Listener = (...args: unknown[]) => void;
   const events: readonly string[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'uncaughtException'];
   const listeners = (e: string): Listener[] => process.listeners(e as 'SIGINT') as Listener[];

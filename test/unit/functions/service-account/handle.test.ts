@@ -191,6 +191,8 @@ describe('service-account step (handle)', () => {
     expect(w.quay.calls).to.deep.equal([
       'getOrganizationOwner(openshift_team-a)',
       'ensureRobot(openshift_team-a,builder)',
+      // The 403 made it claim the organization again (it may have gone meanwhile), then the retry claims it too.
+      'getOrganizationOwner(openshift_team-a)',
       'getOrganizationOwner(openshift_team-a)',
       'ensureRobot(openshift_team-a,builder)',
       'getOrganization(openshift_team-a)',
