@@ -20,7 +20,8 @@ export interface ClusterIdentity {
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /** The short token that stands for a ClusterIdentity in every mark: `qb-` and 20 hex digits. */
-export const ownerToken = (id: ClusterIdentity): string => `qb-${sha256(`${id.uid}/${id.clusterID}`).slice(0, 20)}`;
+export const ownerToken = (id: ClusterIdentity): string =>
+  `qb-${sha256(`${id.uid}/${id.clusterID}`).slice(0, 20)}`;
 
 const TOKEN = /qb-[0-9a-f]{20}/;
 
@@ -78,11 +79,7 @@ export interface Judge {
 }
 
 const fromToken = (id: ClusterIdentity, token: string | undefined): Ownership =>
-  token === undefined
-    ? { _tag: 'Unmarked' }
-    : token === ownerToken(id)
-      ? OURS
-      : { _tag: 'Foreign', token };
+  token === undefined ? { _tag: 'Unmarked' } : token === ownerToken(id) ? OURS : { _tag: 'Foreign', token };
 
 export const strictJudge: Judge = {
   organization: (id, org, { email, isAdmin }) => {

@@ -60,7 +60,9 @@ const createRepository = (target: RepositoryTarget, quay: QuayClient, proven: bo
     target.finalizerNeeded
       ? pipe(setFinalizers(target.namespace, 'provision'), RTE.as<Change>('unchanged'))
       : RTE.right<WorkEnv, SyncError, Change>('unchanged'),
-    RTE.flatMap(() => (proven ? RTE.right<WorkEnv, SyncError, Change>('unchanged') : claimOrganization(ns, target.org))),
+    RTE.flatMap(() =>
+      proven ? RTE.right<WorkEnv, SyncError, Change>('unchanged') : claimOrganization(ns, target.org),
+    ),
     RTE.flatMap(() => create),
     // 403: the organization went meanwhile (or this event came before the namespace's): claim it again, then retry.
     RTE.orElse((e) =>
@@ -179,7 +181,9 @@ export const applyImageStreamPlan = (plan: ImageStreamPlan): Effect<StepResult> 
     case 'DeleteRepository':
       return withOwner((owner, quay) =>
         pipe(
-          RTE.fromTaskEither<SyncError, O.Option<Repository>, WorkEnv>(quay.getRepository(plan.org, plan.repo)),
+          RTE.fromTaskEither<SyncError, O.Option<Repository>, WorkEnv>(
+            quay.getRepository(plan.org, plan.repo),
+          ),
           RTE.flatMap((found): Effect<StepResult> => {
             const what = `repository ${plan.org}/${plan.repo}`;
             if (O.isNone(found)) return RTE.right({ outcome: 'unchanged', reason: `${what} already gone` });

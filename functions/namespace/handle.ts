@@ -8,13 +8,7 @@ import { Namespace } from '../../shared/kube/objects.js';
 import { Resources } from '../../shared/kube/resources.js';
 import type { StepEnv } from '../../shared/runtime/env.js';
 import type { Step } from '../../shared/runtime/handler.js';
-import {
-  loadSettings,
-  ownerOf,
-  readSinceCreation,
-  reRead,
-  workEnv,
-} from '../../shared/runtime/observe.js';
+import { loadSettings, ownerOf, readSinceCreation, reRead, workEnv } from '../../shared/runtime/observe.js';
 import { applyNamespacePlan } from './apply.js';
 import { reportingNotOurs } from './ownership.js';
 import { planNamespace } from './plan.js';

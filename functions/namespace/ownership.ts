@@ -110,10 +110,9 @@ export const reportingNotOurs = <A>(
 ): RTE.ReaderTaskEither<StepEnv, SyncError, A> =>
   pipe(
     effect,
-    RTE.tapError((e) => (env: StepEnv) =>
-      e._tag === 'NotOurs'
-        ? TE.fromTask(recordNotOurs(env, e))
-        : TE.right<SyncError, undefined>(undefined),
+    RTE.tapError(
+      (e) => (env: StepEnv) =>
+        e._tag === 'NotOurs' ? TE.fromTask(recordNotOurs(env, e)) : TE.right<SyncError, undefined>(undefined),
     ),
   );
 

@@ -17,12 +17,7 @@ import { planNamespace } from '../../../functions/namespace/plan.js';
 import { resyncStep } from '../../../functions/resync/handle.js';
 import { serviceAccountStep } from '../../../functions/service-account/handle.js';
 import { organizationName } from '../../../shared/names.js';
-import {
-  organizationEmail,
-  OURS,
-  type ClusterIdentity,
-  type Judge,
-} from '../../../shared/ownership.js';
+import { organizationEmail, OURS, type ClusterIdentity, type Judge } from '../../../shared/ownership.js';
 import { createQuayClient } from '../../../shared/quay/client.js';
 import type { QuayClient } from '../../../shared/quay/types.js';
 import type { StepEnv } from '../../../shared/runtime/env.js';
@@ -89,7 +84,10 @@ describe('hostile: deletions need proof, and only this cluster’s organizations
   const send = async (t: Transport, step: StepKey, event: CloudEvent<unknown>): Promise<number | undefined> =>
     (await t(step, event)).status;
 
-  const orgs = (): string[] => world().quay.state().organizations.map((o) => o.name);
+  const orgs = (): string[] =>
+    world()
+      .quay.state()
+      .organizations.map((o) => o.name);
   const repos = (org: string): string[] =>
     world()
       .quay.state()
@@ -129,9 +127,9 @@ describe('hostile: deletions need proof, and only this cluster’s organizations
   /** A namespace provisioned through its events (organization, robots, Secrets), as the broker would deliver them. */
   const provisioned = async (t: Transport, name: string): Promise<void> => {
     await project(name);
-    expect(await send(t, 'namespace', apiServerEvent('add', await object(`/api/v1/namespaces/${name}`)))).to.equal(
-      204,
-    );
+    expect(
+      await send(t, 'namespace', apiServerEvent('add', await object(`/api/v1/namespaces/${name}`))),
+    ).to.equal(204);
     for (const sa of ['builder', 'default', 'deployer'])
       expect(
         await send(
@@ -255,12 +253,16 @@ describe('hostile: deletions need proof, and only this cluster’s organizations
       await provisioned(strict, ns);
       // CI pushed a repository that no ImageStream stands for; the bridge made `web` for its ImageStream.
       ok(await admin.ensureRepository(org, 'ci-app', '')());
-      const web = await world().rest.request('POST', `/apis/image.openshift.io/v1/namespaces/${ns}/imagestreams`, {
-        apiVersion: 'image.openshift.io/v1',
-        kind: 'ImageStream',
-        metadata: { name: 'web', namespace: ns },
-        spec: {},
-      });
+      const web = await world().rest.request(
+        'POST',
+        `/apis/image.openshift.io/v1/namespaces/${ns}/imagestreams`,
+        {
+          apiVersion: 'image.openshift.io/v1',
+          kind: 'ImageStream',
+          metadata: { name: 'web', namespace: ns },
+          spec: {},
+        },
+      );
       expect(web.status).to.equal(201);
       expect(await send(strict, 'image-stream', apiServerEvent('add', web.json as object))).to.equal(204);
       expect(repos(org).sort()).to.deep.equal(['ci-app', 'web']);
@@ -277,9 +279,10 @@ describe('hostile: deletions need proof, and only this cluster’s organizations
           ),
         ).to.equal(204);
       if (tag === 'weak')
-        expect(repos(org), 'the attack works against a judge that takes every repository for ours').to.deep.equal(
-          ['web'],
-        );
+        expect(
+          repos(org),
+          'the attack works against a judge that takes every repository for ours',
+        ).to.deep.equal(['web']);
       else expect(repos(org).sort(), 'the forged events deleted nothing').to.deep.equal(['ci-app', 'web']);
     }
     // The proof that does count: the ImageStream really gone, the repository marked by this cluster's bridge.
@@ -324,9 +327,15 @@ describe('hostile: deletions need proof, and only this cluster’s organizations
             apiServerEvent('add', await object(`/api/v1/namespaces/${ns}/serviceaccounts/${sa}`)),
           ),
         );
-      const secret = await world().rest.request('GET', `/api/v1/namespaces/${ns}/secrets/builder-quay-${CLUSTER_ID}`);
+      const secret = await world().rest.request(
+        'GET',
+        `/api/v1/namespaces/${ns}/secrets/builder-quay-${CLUSTER_ID}`,
+      );
       if (tag === 'weak') {
-        expect(robots(org), 'the attack works against a judge that takes every organization for ours').to.have.length(3);
+        expect(
+          robots(org),
+          'the attack works against a judge that takes every organization for ours',
+        ).to.have.length(3);
         expect(secret.status).to.equal(200);
         continue;
       }
@@ -365,8 +374,16 @@ describe('hostile: deletions need proof, and only this cluster’s organizations
     // Only the sweep is under test: no namespace is in scope.
     const scope = { allowlistNamespaces: ['no-such-namespace'] };
     const bridges = [
-      { name: 'C1', spec: { ...scope, clusterID: 'C1', organizationPrefix: null }, id: { uid, clusterID: 'C1' } },
-      { name: 'c1', spec: { ...scope, clusterID: 'c1', organizationPrefix: null }, id: { uid, clusterID: 'c1' } },
+      {
+        name: 'C1',
+        spec: { ...scope, clusterID: 'C1', organizationPrefix: null },
+        id: { uid, clusterID: 'C1' },
+      },
+      {
+        name: 'c1',
+        spec: { ...scope, clusterID: 'c1', organizationPrefix: null },
+        id: { uid, clusterID: 'c1' },
+      },
       {
         name: 'other with prefix c1',
         spec: { ...scope, clusterID: 'other', organizationPrefix: 'c1' },
@@ -420,7 +437,10 @@ describe('hostile: deletions need proof, and only this cluster’s organizations
     expect(await sa(), 'named: adopted').to.equal(204);
     const owner = ok(await admin.getOrganizationOwner(org)());
     expect(O.isSome(owner) && owner.value.email).to.equal(organizationEmail(me(), org));
-    const secret = await world().rest.request('GET', `/api/v1/namespaces/${ns}/secrets/builder-quay-${CLUSTER_ID}`);
+    const secret = await world().rest.request(
+      'GET',
+      `/api/v1/namespaces/${ns}/secrets/builder-quay-${CLUSTER_ID}`,
+    );
     expect(secret.status).to.equal(200);
     await patchIntegration({}, { 'quay.redhat.com/adopt-organizations': '' });
     // Adopted once: the mark stays, the annotation is no longer needed.

@@ -5,6 +5,7 @@ import type { CloudEvent } from 'cloudevents';
 import * as E from 'fp-ts/lib/Either.js';
 import { Resources, type ResourceType } from '../../../shared/kube/resources.js';
 import { createQuayClient } from '../../../shared/quay/client.js';
+import { organizationEmail } from '../../../shared/ownership.js';
 import { Token } from '../../../shared/settings/quay-integration.js';
 import { apiServerEvent, pingEvent, type Action } from '../../unit/shared/fakes/events.js';
 import { CLUSTER_ID, startWorld, type StepName, type World } from './world.js';
@@ -257,6 +258,7 @@ describe('sync steps over HTTP, against the kube-apiserver and the Quay emulator
       ['Ready', 'True', qi.metadata.generation],
       ['CredentialsValid', 'True', qi.metadata.generation],
       ['QuayReachable', 'True', qi.metadata.generation],
+      ['OrganizationsOwned', 'True', qi.metadata.generation],
     ]);
   });
 
@@ -298,13 +300,21 @@ describe('sync steps over HTTP, against the kube-apiserver and the Quay emulator
     expect((await stateOf('fn-pre')).secrets[1]).to.include({ authIsRobot: true });
   });
 
-  it('sweeps an organization of this cluster whose namespace is gone, and never another cluster’s', async () => {
+  it('sweeps an organization of this cluster whose namespace is gone, and never another cluster’s or an unmarked one', async () => {
     const quay = createQuayClient({ apiUrl: w.quay.url, token: new Token(w.quay.adminToken) });
-    for (const org of [orgOf('fn-gone'), 'other_fn-gone'])
-      expect(E.isRight(await quay.ensureOrganization(org)())).to.equal(true);
+    const kubeSystem = (await obj(Resources.Namespace, 'kube-system')).metadata.uid ?? '';
+    const me = { uid: kubeSystem, clusterID: CLUSTER_ID };
+    // Made as the bridge makes them (its mark), by someone else with the same prefix (none), by another cluster.
+    for (const [org, email] of [
+      [orgOf('fn-gone'), organizationEmail(me, orgOf('fn-gone'))],
+      [orgOf('fn-gone-unmarked'), undefined],
+      ['other_fn-gone', organizationEmail({ ...me, clusterID: 'other' }, 'other_fn-gone')],
+    ] as const)
+      expect(E.isRight(await quay.ensureOrganization(org, email)())).to.equal(true);
     expect((await w.deliver('resync', pingEvent())).status).to.equal(204);
     const orgs = w.quay.state().organizations.map((o) => o.name);
     expect(orgs).to.not.include(orgOf('fn-gone'));
+    expect(orgs).to.include(orgOf('fn-gone-unmarked'));
     expect(orgs).to.include('other_fn-gone');
     expect(orgs).to.include(orgOf('fn-pre'));
   });

@@ -51,7 +51,12 @@ describe('ownership marks (shared/ownership.ts)', () => {
       ['our mark', organizationEmail(A, ORG), true, 'Ours'],
       ['QBO’s e-mail', `${ORG}@redhat.com`, true, 'Unmarked'],
       ['no e-mail', '', true, 'Unmarked'],
-      ['the mark of the clusterID that differs only in case', organizationEmail(A_UPPER, ORG), true, 'Foreign'],
+      [
+        'the mark of the clusterID that differs only in case',
+        organizationEmail(A_UPPER, ORG),
+        true,
+        'Foreign',
+      ],
       ['the mark of the same clusterID on another cluster', organizationEmail(B, ORG), true, 'Foreign'],
       ['our mark copied from another organization', organizationEmail(A, 'c1_team-b'), true, 'Unmarked'],
       ['our mark, but the token’s user is not an admin', organizationEmail(A, ORG), false, 'NotAdmin'],
@@ -92,7 +97,13 @@ describe('ownership marks (shared/ownership.ts)', () => {
       ['unmarked → refuse', { _tag: 'Unmarked' }, 'team-a', new Set(), 'Refuse'],
       ['unmarked, its namespace named for adoption → adopt', { _tag: 'Unmarked' }, 'team-a', adopt, 'Adopt'],
       ['unmarked, another namespace named → refuse', { _tag: 'Unmarked' }, 'team-b', adopt, 'Refuse'],
-      ['foreign, even when named for adoption → refuse', { _tag: 'Foreign', token: 'qb-x' }, 'team-a', adopt, 'Refuse'],
+      [
+        'foreign, even when named for adoption → refuse',
+        { _tag: 'Foreign', token: 'qb-x' },
+        'team-a',
+        adopt,
+        'Refuse',
+      ],
       ['not admin, even when named → refuse', { _tag: 'NotAdmin' }, 'team-a', adopt, 'Refuse'],
     ];
     for (const [what, ownership, ns, names, want] of table)

@@ -219,9 +219,10 @@ describe('namespace step (handle)', () => {
       const answer = await deliver(w, apiServerEvent('update', terminating(w)));
       expect(answer.statusCode, c.what).to.equal(c.status);
       expect(w.quay.orgs.has('openshift_team-a'), c.what).to.equal(!c.deleted);
-      expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.finalizers, c.what).to.deep.equal(
-        [],
-      );
+      expect(
+        w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.finalizers,
+        c.what,
+      ).to.deep.equal([]);
       expect(
         w.events.recorded.map((e) => `${e.regarding.name} ${e.event.reason}`),
         c.what,

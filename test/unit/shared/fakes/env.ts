@@ -71,7 +71,8 @@ export const world = (
   const log = memoryLogger();
   const events = memoryEvents();
   const clients: QuayClientParams[] = [];
-  if (options.integration !== false) kube.put(Resources.QuayIntegration, quayIntegration(options.spec, 'quay', options.annotations));
+  if (options.integration !== false)
+    kube.put(Resources.QuayIntegration, quayIntegration(options.spec, 'quay', options.annotations));
   if (options.secret !== false) kube.put(Resources.Secret, tokenSecret());
   kube.calls.length = 0;
   const settings = createSettingsSource({

@@ -62,7 +62,13 @@ export const fakeQuay = (username = 'bridge', markOf: (org: string) => string = 
     return o === undefined ? TE.left(missing(org)) : f(o);
   };
   const addOrg = (org: string, email = markOf(org)): FakeOrg => {
-    const o: FakeOrg = { email, descriptions: new Map(), robots: new Map(), prototypes: [], repos: new Map() };
+    const o: FakeOrg = {
+      email,
+      descriptions: new Map(),
+      robots: new Map(),
+      prototypes: [],
+      repos: new Map(),
+    };
     orgs.set(org, o);
     return o;
   };
