@@ -4,7 +4,9 @@ import { orphanCandidates } from '../../../../functions/resync/plan.js';
 import { Resources } from '../../../../shared/kube/resources.js';
 import { makeHandler } from '../../../../shared/runtime/handler.js';
 import { apiServerEvent, pingEvent } from '../../shared/fakes/events.js';
+import { organizationEmail } from '../../../../shared/ownership.js';
 import {
+  IDENTITY,
   imageStream,
   namespace,
   quayIntegration,
@@ -32,6 +34,35 @@ const project = (w: TestWorld, name: string, streams: string[] = []) => {
 };
 
 describe('resync step (handle)', () => {
+  it('reports an organization without this cluster’s mark on the QuayIntegration and the Namespace, and leaves it alone', async () => {
+    const w = world();
+    project(w, 'team-a');
+    w.quay.addOrg('openshift_team-a', 'someone@example.com');
+    expect((await deliver(w)).statusCode).to.equal(204);
+    expect(w.quay.orgs.get('openshift_team-a')?.robots.size).to.equal(0);
+    expect(conditions(w).find((c) => c[0] === 'OrganizationsOwned')).to.deep.equal([
+      'OrganizationsOwned',
+      'False',
+      'OrganizationsNotOurs',
+      1,
+    ]);
+    expect(w.events.recorded.map((e) => `${e.regarding.name} ${e.event.reason}`)).to.deep.equal([
+      'team-a OrganizationNotOurs',
+    ]);
+  });
+
+  it('sweeps only organizations with this cluster’s mark whose namespace is gone', async () => {
+    const w = world();
+    w.quay.addOrg('openshift_gone');
+    w.quay.addOrg('openshift_gone-unmarked', '');
+    w.quay.addOrg(
+      'openshift_gone-other',
+      organizationEmail({ ...IDENTITY, clusterID: 'OpenShift' }, 'openshift_gone-other'),
+    );
+    expect((await deliver(w)).statusCode).to.equal(204);
+    expect([...w.quay.orgs.keys()].sort()).to.deep.equal(['openshift_gone-other', 'openshift_gone-unmarked']);
+  });
+
   it('picks up objects that existed before any event: organization, robots, default permissions, Secrets, links, repositories', async () => {
     const w = world();
     project(w, 'team-a', ['web', 'api']);

@@ -3,7 +3,15 @@ import { serviceAccountStep } from '../../../../functions/service-account/handle
 import { Resources } from '../../../../shared/kube/resources.js';
 import { makeHandler } from '../../../../shared/runtime/handler.js';
 import { apiServerEvent } from '../../shared/fakes/events.js';
-import { imageStream, namespace, serviceAccount, world, type TestWorld } from '../../shared/fakes/env.js';
+import { markedDescription, organizationEmail } from '../../../../shared/ownership.js';
+import {
+  IDENTITY,
+  imageStream,
+  namespace,
+  serviceAccount,
+  world,
+  type TestWorld,
+} from '../../shared/fakes/env.js';
 
 const ours = 'quay.redhat.com/quayintegrations';
 const deliver = (w: TestWorld, event: unknown) =>
@@ -39,6 +47,44 @@ const setup = (w: TestWorld) => {
 };
 
 describe('service-account step (handle)', () => {
+  it('makes no robot and no Secret in an organization without this cluster’s mark: 422, and an Event on the Namespace', async () => {
+    for (const email of [
+      'openshift_team-a@redhat.com',
+      organizationEmail({ ...IDENTITY, clusterID: 'OPENSHIFT' }, 'openshift_team-a'),
+    ]) {
+      const w = world();
+      const sa = setup(w);
+      w.quay.orgs.get('openshift_team-a')!.email = email;
+      const answer = await deliver(w, apiServerEvent('add', sa));
+      expect(answer.statusCode, email).to.equal(422);
+      expect(w.quay.orgs.get('openshift_team-a')?.robots.size).to.equal(0);
+      expect(w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift')).to.equal(undefined);
+      expect(
+        w.events.recorded.map((e) => `${e.regarding.kind}/${e.regarding.name} ${e.event.reason}`),
+      ).to.deep.equal(['Namespace/team-a OrganizationNotOurs']);
+    }
+  });
+
+  it('uses an existing robot for free when its description carries this cluster’s mark, and proves an unmarked one by the organization', async () => {
+    for (const [description, calls] of [
+      [markedDescription(IDENTITY, 'ServiceAccount team-a/builder'), ['getRobot']],
+      ['', ['getRobot', 'getOrganizationOwner']],
+    ] as const) {
+      const w = world();
+      const sa = setup(w);
+      await deliver(w, apiServerEvent('add', sa));
+      const org = w.quay.orgs.get('openshift_team-a');
+      const robot = org?.robots.get('openshift_team-a+builder');
+      if (robot !== undefined) org?.robots.set(robot.name, { ...robot, description });
+      w.quay.calls.length = 0;
+      expect((await deliver(w, apiServerEvent('update', sa))).statusCode).to.equal(204);
+      expect(
+        w.quay.calls.map((c) => c.replace(/\(.*/, '')).filter((c) => c !== 'listDefaultPermissions'),
+        description,
+      ).to.deep.equal(calls);
+    }
+  });
+
   it('provisions the robot, its default permission, the Secret and both links', async () => {
     const w = world();
     const sa = setup(w);
