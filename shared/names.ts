@@ -20,6 +20,9 @@ export const LEGACY_NAMESPACE_FINALIZER = 'redhatcop.redhat.io/quayintegrations'
  */
 export const ORGANIZATION_ANNOTATION = 'quay-bridge.quay.redhat.com/organization';
 
+/** ORGANIZATION_ANNOTATION's value: written only once the organization is proven this cluster's (shared/ownership.ts). */
+export const organizationStamp = (registryHost: string, org: string): string => `${registryHost}/${org}`;
+
 const ANNOTATION_PREFIX = 'quay-registry-operator.quay.redhat.com/';
 export const BUILD_ANNOTATIONS = {
   managed: `${ANNOTATION_PREFIX}quay-registry-operator-managed`,

@@ -61,14 +61,16 @@ const createRepository = (target: RepositoryTarget, quay: QuayClient, proven: bo
       ? pipe(setFinalizers(target.namespace, 'provision'), RTE.as<Change>('unchanged'))
       : RTE.right<WorkEnv, SyncError, Change>('unchanged'),
     RTE.flatMap(() =>
-      proven ? RTE.right<WorkEnv, SyncError, Change>('unchanged') : claimOrganization(ns, target.org),
+      proven
+        ? RTE.right<WorkEnv, SyncError, Change>('unchanged')
+        : claimOrganization(target.namespace, target.org),
     ),
     RTE.flatMap(() => create),
     // 403: the organization went meanwhile (or this event came before the namespace's): claim it again, then retry.
     RTE.orElse((e) =>
       e._tag === 'QuayRejected' && e.status === 403
         ? pipe(
-            claimOrganization(ns, target.org),
+            claimOrganization(target.namespace, target.org),
             RTE.flatMap(() => create),
           )
         : RTE.left(e),
@@ -136,7 +138,7 @@ export const reconcileRepository = (
                     claimed
                       ? RTE.right<WorkEnv, SyncError, Change>('unchanged')
                       : claimOrganization(
-                          target.namespace.metadata.name,
+                          target.namespace,
                           target.org,
                           found.map((r) => r.description),
                         ),

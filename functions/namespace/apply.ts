@@ -13,7 +13,7 @@ import type { Change } from '../../shared/quay/types.js';
 import type { StepResult } from '../../shared/runtime/handler.js';
 import { claimOf } from '../../shared/ownership.js';
 import { strongest, withOwner, withQuay, type WorkEnv } from '../../shared/runtime/work.js';
-import { createMarked, readOwnership } from './ownership.js';
+import { claimOrganization, createMarked, readOwnership } from './ownership.js';
 import { finalizersAfter, type NamespacePlan } from './plan.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
@@ -51,9 +51,10 @@ export const setFinalizers = (ns: Namespace, change: 'provision' | 'release'): E
   );
 
 /**
- * Finalizer, then organization (POSTed with this cluster's mark). `created` when the organization is new; an
- * organization that exists is `unchanged` and not judged here: nothing is changed in it. What changes anything in an
- * organization proves it this cluster's first (claimOrganization).
+ * Finalizer, then organization (POSTed with this cluster's mark). `created` when the organization is new; one that
+ * exists is proven this cluster's (claimOrganization: its GET, unless the namespace's stamp already says so;
+ * adopted if the QuayIntegration names the namespace) or refused as NotOurs. So the stamp written after this holds
+ * only for an organization of this cluster, and later steps take it as the proof.
  */
 export const provision = (ns: Namespace, org: string, finalizerNeeded: boolean): Effect<Change> =>
   pipe(
@@ -65,6 +66,11 @@ export const provision = (ns: Namespace, org: string, finalizerNeeded: boolean):
         ? RTE.right<WorkEnv, SyncError, Change>('unchanged')
         : pipe(
             withOwner((owner, quay) => createMarked(owner, quay, org)),
+            RTE.flatMap((orgChange) =>
+              orgChange === 'created'
+                ? RTE.right<WorkEnv, SyncError, Change>(orgChange)
+                : claimOrganization(ns, org),
+            ),
             RTE.map((orgChange): Change =>
               orgChange === 'unchanged' && finalizer === 'updated' ? 'updated' : orgChange,
             ),

@@ -10,6 +10,7 @@ import { getOptional } from '../../shared/kube/client.js';
 import type { EventsEnv } from '../../shared/kube/events.js';
 import { Namespace } from '../../shared/kube/objects.js';
 import { Resources } from '../../shared/kube/resources.js';
+import { ORGANIZATION_ANNOTATION, organizationStamp } from '../../shared/names.js';
 import { claimOf, organizationEmail, type Ownership } from '../../shared/ownership.js';
 import type { Change, QuayClient } from '../../shared/quay/types.js';
 import type { StepEnv } from '../../shared/runtime/env.js';
@@ -51,17 +52,18 @@ export const createMarked = (owner: Owner, quay: QuayClient, org: string): Effec
   RTE.fromTaskEither(quay.ensureOrganization(org, organizationEmail(owner.identity, org)));
 
 /**
- * The organization of `namespace`, proven this cluster's before anything is made or changed in it: used when it
- * carries the mark, adopted when it carries none and the QuayIntegration names the namespace for adoption, created
- * (marked) when missing and its namespace is still there; anything else is NotOurs. `robots`: descriptions of the organization's robots the caller
- * already read; when they carry this cluster's mark, no call is made.
+ * The organization of `ns`, proven this cluster's before anything is made or changed in it: used when it carries
+ * the mark, adopted when it carries none and the QuayIntegration names the namespace for adoption, created (marked)
+ * when missing and its namespace is still there; anything else is NotOurs. No call is made when the proof is at
+ * hand: the namespace's organization stamp (written by the namespace step only after this very proof; tenants cannot
+ * write Namespaces), or `robots`, descriptions of the organization's robots the caller already read, carrying this
+ * cluster's mark.
  */
-export const claimOrganization = (
-  namespace: string,
-  org: string,
-  robots?: readonly string[],
-): Effect<Change> =>
+export const claimOrganization = (ns: Namespace, org: string, robots?: readonly string[]): Effect<Change> =>
   withOwner((owner, quay) => {
+    const namespace = ns.metadata.name;
+    if (ns.metadata.annotations?.[ORGANIZATION_ANNOTATION] === organizationStamp(owner.registryHost, org))
+      return RTE.right('unchanged');
     if (robots !== undefined && owner.judge.robots(owner.identity, robots)?._tag === 'Ours')
       return RTE.right('unchanged');
     const decide = (ownership: Ownership, mayCreate: boolean): Effect<Change> => {

@@ -13,6 +13,7 @@ import {
   NAMESPACE_FINALIZER,
   ORGANIZATION_ANNOTATION,
   organizationName,
+  organizationStamp,
 } from '../../shared/names.js';
 import type { Settings } from '../../shared/settings/quay-integration.js';
 
@@ -115,7 +116,7 @@ export const planNamespace = (
     case 'Invalid':
       return { _tag: 'Refuse', namespace: ours.length > 0 ? ns : undefined, message: scope.message };
     case 'In': {
-      const stamp = `${settings.right.quay.registryHost}/${scope.org}`;
+      const stamp = organizationStamp(settings.right.quay.registryHost, scope.org);
       const addFinalizer = !ours.includes(NAMESPACE_FINALIZER);
       const dropLegacyFinalizer = ours.includes(LEGACY_NAMESPACE_FINALIZER);
       return {

@@ -84,7 +84,7 @@ export const orgViewFor = (
         ? RTE.right(v)
         : pipe(
             claimOrganization(
-              namespace.metadata.name,
+              namespace,
               org,
               [...v.view.robots.values()].map((r) => r.description),
             ),

@@ -144,7 +144,7 @@ const inOrganization = <A>(
     RTE.orElse((e) =>
       e._tag === 'QuayRejected' && e.status === 403
         ? pipe(
-            claimOrganization(target.namespace.metadata.name, target.org),
+            claimOrganization(target.namespace, target.org),
             RTE.flatMap((org) =>
               pipe(
                 op,
@@ -165,9 +165,8 @@ const inOrganization = <A>(
  */
 const robotFor = (target: RobotTarget, secret: O.Option<Secret>): Effect<EnsuredRobot> =>
   withOwner((owner, quay) => {
-    const ns = target.namespace.metadata.name;
     const ensure = pipe(
-      claimOrganization(ns, target.org),
+      claimOrganization(target.namespace, target.org),
       RTE.flatMap(() =>
         lift(quay.ensureRobot(target.org, target.shortname, robotDescription(owner.identity, target))),
       ),
@@ -180,7 +179,7 @@ const robotFor = (target: RobotTarget, secret: O.Option<Secret>): Effect<Ensured
           () => ensure,
           (robot) =>
             pipe(
-              claimOrganization(ns, target.org, [robot.description]),
+              claimOrganization(target.namespace, target.org, [robot.description]),
               RTE.as<EnsuredRobot>({ robot, change: 'unchanged' }),
             ),
         ),

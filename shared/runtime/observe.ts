@@ -81,6 +81,7 @@ export const ownerOf =
       TE.map((uid) => ({
         identity: { uid, clusterID: settings.clusterID },
         adopt: settings.adoptOrganizations,
+        registryHost: settings.quay.registryHost,
         judge: env.judge ?? strictJudge,
       })),
     );

@@ -13,6 +13,8 @@ export interface Owner {
   readonly identity: ClusterIdentity;
   /** Namespaces whose unmarked organization may be adopted. */
   readonly adopt: ReadonlySet<string>;
+  /** The registry's host, in the namespace's organization stamp (names.ts organizationStamp). */
+  readonly registryHost: string;
   readonly judge: Judge;
 }
 

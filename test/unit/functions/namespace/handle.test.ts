@@ -3,6 +3,7 @@ import { namespaceStep } from '../../../../functions/namespace/handle.js';
 import { Resources } from '../../../../shared/kube/resources.js';
 import { makeHandler } from '../../../../shared/runtime/handler.js';
 import { apiServerEvent } from '../../shared/fakes/events.js';
+import { ORGANIZATION_ANNOTATION } from '../../../../shared/names.js';
 import { ADOPT_ANNOTATION, organizationEmail } from '../../../../shared/ownership.js';
 import { KUBE_SYSTEM_UID, namespace, ourEmail, world, type TestWorld } from '../../shared/fakes/env.js';
 
@@ -227,6 +228,27 @@ describe('namespace step (handle)', () => {
         w.events.recorded.map((e) => `${e.regarding.name} ${e.event.reason}`),
         c.what,
       ).to.deep.equal(c.deleted ? [] : ['team-a OrganizationNotOurs']);
+    }
+  });
+
+  it('stamps a namespace only once its existing organization is proven this cluster’s (one GET); an unmarked one is reported', async () => {
+    for (const [email, status, stamped] of [
+      [ourEmail('openshift_team-a'), 204, true],
+      ['openshift_team-a@redhat.com', 422, false],
+    ] as const) {
+      const w = world();
+      w.quay.addOrg('openshift_team-a', email);
+      const ns = w.kube.put(Resources.Namespace, namespace('team-a'));
+      const answer = await deliver(w, apiServerEvent('add', ns));
+      expect(answer.statusCode, email).to.equal(status);
+      expect(w.quay.calls.filter((c) => !c.startsWith('currentUser'))).to.deep.equal([
+        'ensureOrganization(openshift_team-a)',
+        'getOrganizationOwner(openshift_team-a)',
+      ]);
+      const annotations = w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.annotations as
+        Record<string, string> | undefined;
+      expect(annotations?.[ORGANIZATION_ANNOTATION] !== undefined, email).to.equal(stamped);
+      expect(w.events.recorded.length, email).to.equal(stamped ? 0 : 1);
     }
   });
 

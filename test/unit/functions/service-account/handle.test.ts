@@ -76,6 +76,10 @@ describe('service-account step (handle)', () => {
       const org = w.quay.orgs.get('openshift_team-a');
       const robot = org?.robots.get('openshift_team-a+builder');
       if (robot !== undefined) org?.robots.set(robot.name, { ...robot, description });
+      // Not the bridge's own echo (its Secret's stamp gone): Quay is asked.
+      const secret = w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift');
+      if (secret !== undefined)
+        w.kube.put(Resources.Secret, { ...secret, metadata: { ...secret.metadata, annotations: {} } });
       w.quay.calls.length = 0;
       expect((await deliver(w, apiServerEvent('update', sa))).statusCode).to.equal(204);
       expect(
