@@ -278,6 +278,7 @@ describe('quay-bridge on plain Kubernetes (no OpenShift APIs; real API server, r
         ['Ready', 'True'],
         ['CredentialsValid', 'True'],
         ['QuayReachable', 'True'],
+        ['OrganizationsOwned', 'True'],
       ]);
     });
 
