@@ -10,7 +10,9 @@ import type { StepEnv } from '../../shared/runtime/env.js';
 import type { Step } from '../../shared/runtime/handler.js';
 import { ownerOf, readSinceCreation, reRead } from '../../shared/runtime/observe.js';
 import { reportingNotOurs } from '../namespace/ownership.js';
+import { reporting } from '../../shared/runtime/report.js';
 import { applyImageStreamPlan } from './apply.js';
+import { imageStreamReports } from './events.js';
 import { planImageStream } from './plan.js';
 
 export const decodeImageStreamEvent = decodeObjectEvent([
@@ -43,7 +45,10 @@ export const imageStreamStep: Step<StepEnv> = {
           { namespaceName: namespace, name: event.name, current, namespace: ns, action: event.action },
           configured.settings,
         );
-        return applyImageStreamPlan(plan)({ kube: env.kube, quay: O.some(configured.quay), owner });
+        return pipe(
+          applyImageStreamPlan(plan)({ kube: env.kube, quay: O.some(configured.quay), owner }),
+          reporting(env.events, imageStreamReports(plan, namespace, event.name, current)),
+        );
       }),
       reportingNotOurs,
     ),

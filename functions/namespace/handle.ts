@@ -9,7 +9,9 @@ import { Resources } from '../../shared/kube/resources.js';
 import type { StepEnv } from '../../shared/runtime/env.js';
 import type { Step } from '../../shared/runtime/handler.js';
 import { loadSettings, ownerOf, readSinceCreation, reRead, workEnv } from '../../shared/runtime/observe.js';
+import { reporting } from '../../shared/runtime/report.js';
 import { applyNamespacePlan } from './apply.js';
+import { namespaceReports } from './events.js';
 import { reportingNotOurs } from './ownership.js';
 import { planNamespace } from './plan.js';
 
@@ -35,7 +37,10 @@ export const namespaceStepWith = (plan: typeof planNamespace = planNamespace): S
             E.map((c) => c.settings),
           ),
         );
-        return applyNamespacePlan(planned)(workEnv(env, settings, O.toUndefined(owner)));
+        return pipe(
+          applyNamespacePlan(planned)(workEnv(env, settings, O.toUndefined(owner))),
+          reporting(env.events, namespaceReports(planned)),
+        );
       }),
       reportingNotOurs,
     ),

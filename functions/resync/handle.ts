@@ -19,7 +19,9 @@ import { DISCOVERED_TYPES, partsFor, type Part } from '../../shared/settings/par
 import { configuredOf, type SettingsReport } from '../../shared/settings/load.js';
 import { ownerOf } from '../../shared/runtime/observe.js';
 import { recordNotOurs } from '../namespace/ownership.js';
+import { recordAll } from '../../shared/runtime/report.js';
 import { reconcileAll, releaseAll } from './apply.js';
+import { resyncReports } from './events.js';
 import { isStatusOnlyChange, type Tally } from './plan.js';
 
 const decodeQuayIntegrationEvent = decodeObjectEvent([
@@ -87,6 +89,7 @@ export const resyncStep: Step<StepEnv> = {
             if (E.isLeft(configured))
               return pipe(
                 withConditions(report, undefined)(env),
+                TE.tap(() => TE.fromTask(recordAll(env.events, resyncReports(report, undefined)))),
                 TE.flatMap(() => TE.left(configured.left)),
               );
             // What the cluster serves, asked at every pass: an API installed since the last one is used now.
@@ -111,6 +114,7 @@ export const resyncStep: Step<StepEnv> = {
                       ),
                     ),
                   ),
+                  TE.tap((tally) => TE.fromTask(recordAll(env.events, resyncReports(report, tally)))),
                   TE.map((tally) => ({ tally, parts: partsFor(served) })),
                 ),
               ),

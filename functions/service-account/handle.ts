@@ -14,7 +14,9 @@ import type { Step, StepResult } from '../../shared/runtime/handler.js';
 import { ownerOf, readSinceCreation, reRead } from '../../shared/runtime/observe.js';
 import { reportingNotOurs } from '../namespace/ownership.js';
 import { strongest } from '../../shared/runtime/work.js';
+import { reported } from '../../shared/runtime/report.js';
 import { reconcileServiceAccount } from './apply.js';
+import { refusalReports, serviceAccountReports } from './events.js';
 import { planServiceAccount, serviceAccountOfSecret } from './plan.js';
 
 export const decodeServiceAccountEvent = decodeObjectEvent<unknown>([
@@ -65,13 +67,14 @@ export const serviceAccountStep: Step<StepEnv> = {
                     reason: plan.reason,
                   })(env);
                 case 'Refuse':
-                  return RTE.left<StepEnv, SyncError, StepResult>({
-                    _tag: 'InvalidName',
-                    message: plan.message,
-                  })(env);
+                  return pipe(
+                    RTE.left<StepEnv, SyncError, StepResult>({ _tag: 'InvalidName', message: plan.message }),
+                    reported<StepEnv, StepResult>(env.events, refusalReports(namespace, name, sa)),
+                  )(env);
                 case 'Reconcile':
                   return pipe(
                     reconcileServiceAccount(plan.target),
+                    reported(env.events, serviceAccountReports(plan.target)),
                     RTE.map((r): StepResult => ({
                       outcome: strongest([
                         r.changes.robot,

@@ -17,6 +17,7 @@ import { decodeQuayIntegration, resolveSettings, Token, type Settings } from './
 /** What a QuayIntegration looked like when read: enough to write its status. */
 export interface IntegrationRef {
   readonly name: string;
+  readonly uid?: string;
   readonly generation: number;
   /** status.conditions as stored (kept opaque; conditions.ts reads them). */
   readonly conditions: unknown;
@@ -302,6 +303,7 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
       TE.flatMap((items) => {
         const integrations = items.map((u) => ({
           name: u.metadata.name,
+          ...(u.metadata.uid === undefined ? {} : { uid: u.metadata.uid }),
           generation: u.metadata.generation ?? 0,
           conditions: (u as { status?: { conditions?: unknown } }).status?.conditions,
           parts: (u as { status?: { parts?: unknown } }).status?.parts,

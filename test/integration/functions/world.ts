@@ -136,7 +136,7 @@ export const startWorld = async (spec: Record<string, unknown> = {}): Promise<Wo
     const log = jsonLogger((line) => logs.push(JSON.parse(line) as Record<string, unknown>));
     for (const [name, step] of Object.entries(STEPS) as [StepName, Step<StepEnv>][]) {
       const env = await productionEnv(
-        { QUAY_BRIDGE_SETTINGS_TTL_SECONDS: '0' },
+        { QUAY_BRIDGE_SETTINGS_TTL_SECONDS: '0', QUAY_BRIDGE_STEP: name },
         { kubeConfig: cp.kubeConfig, log },
       );
       const port = await freePort();

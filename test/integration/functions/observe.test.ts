@@ -1,0 +1,191 @@
+// What a platform engineer sees of the bridge's work, read back from the real kube-apiserver: the Kubernetes Events
+// each step records on the objects it acts on (only changes and failures; repeats counted in one series).
+import { expect } from 'chai';
+import * as E from 'fp-ts/lib/Either.js';
+import { Resources, type ResourceType } from '../../../shared/kube/resources.js';
+import { apiServerEvent, pingEvent } from '../../unit/shared/fakes/events.js';
+import { CLUSTER_ID, QI_NAME, startWorld, type World } from './world.js';
+
+interface KubeEvent {
+  readonly metadata: { readonly name: string; readonly namespace: string };
+  readonly type: string;
+  readonly reason: string;
+  readonly action: string;
+  readonly note: string;
+  readonly reportingController: string;
+  readonly reportingInstance: string;
+  readonly regarding: { readonly kind: string; readonly name: string; readonly uid?: string };
+  readonly series?: { readonly count: number };
+}
+
+const SAS = ['builder', 'default', 'deployer'] as const;
+
+describe('Kubernetes Events of the sync steps, on the real API server', function () {
+  this.timeout(180_000);
+  let w: World;
+  let started = false;
+  const namespaces = ['ev-a', 'ev-ro'];
+
+  before(async function () {
+    this.timeout(300_000);
+    w = await startWorld({ denylistNamespaces: ['quay-bridge'] });
+    started = true;
+  });
+  after(async function () {
+    this.timeout(120_000);
+    if (!started) return;
+    w.quay.faults.readOnly = false;
+    for (const ns of namespaces) {
+      await w.kube.patch(
+        { type: Resources.Namespace, name: ns },
+        { type: 'merge', body: { metadata: { finalizers: null } } },
+      )();
+      await w.kube.delete({ type: Resources.Namespace, name: ns })();
+    }
+    await w.stop();
+  });
+
+  const must = async <A>(te: () => Promise<E.Either<{ readonly message: string }, A>>): Promise<A> => {
+    const r = await te();
+    if (E.isLeft(r)) throw new Error(r.left.message);
+    return r.right;
+  };
+
+  /** Events about one object (namespaced ones in its namespace, cluster-scoped ones in default). */
+  const eventsAbout = async (kind: string, name: string, namespace = 'default'): Promise<KubeEvent[]> =>
+    ((await must(w.kube.list(Resources.Event, { namespace }))) as KubeEvent[]).filter(
+      (e) => e.regarding.kind === kind && e.regarding.name === name,
+    );
+  const reasons = (events: readonly KubeEvent[]) => events.map((e) => e.reason).sort();
+
+  const obj = async (type: ResourceType, name: string, namespace?: string) =>
+    (await w.mustGet(type, name, namespace)) as { metadata: { uid: string } };
+
+  /** A namespace with its three ServiceAccounts (made by the OpenShift stand-in). */
+  const project = async (name: string) => {
+    await must(w.kube.create(Resources.Namespace, undefined, { metadata: { name } }));
+    for (const sa of SAS)
+      await w.until(`ServiceAccount ${name}/${sa}`, async () => {
+        const o = (await w.get(Resources.ServiceAccount, sa, name)) as
+          { imagePullSecrets?: unknown[] } | undefined;
+        return (o?.imagePullSecrets ?? []).length > 0 ? o : undefined;
+      });
+  };
+
+  it('reports the organization, robots, Secrets and repository it made, once, and nothing for unchanged work', async () => {
+    await project('ev-a');
+    const nsEvent = apiServerEvent('add', await obj(Resources.Namespace, 'ev-a'));
+    expect((await w.deliver('namespace', nsEvent)).status).to.equal(204);
+    for (const sa of SAS)
+      expect(
+        (
+          await w.deliver(
+            'service-account',
+            apiServerEvent('add', await obj(Resources.ServiceAccount, sa, 'ev-a')),
+          )
+        ).status,
+      ).to.equal(204);
+    await must(
+      w.kube.create(Resources.ImageStream, 'ev-a', {
+        apiVersion: 'image.openshift.io/v1',
+        kind: 'ImageStream',
+        metadata: { name: 'web' },
+        spec: {},
+      }),
+    );
+    expect(
+      (
+        await w.deliver(
+          'image-stream',
+          apiServerEvent('add', await obj(Resources.ImageStream, 'web', 'ev-a')),
+        )
+      ).status,
+    ).to.equal(204);
+
+    const onNamespace = await eventsAbout('Namespace', 'ev-a');
+    expect(reasons(onNamespace)).to.deep.equal(['OrganizationCreated']);
+    expect(onNamespace[0]).to.deep.include({
+      type: 'Normal',
+      action: 'CreateOrganization',
+      note: `Quay organization ${CLUSTER_ID}_ev-a created`,
+      reportingController: 'quay-bridge',
+      reportingInstance: 'quay-bridge-namespace',
+    });
+    // The uid is what `kubectl describe` matches Events by.
+    expect(onNamespace[0]?.regarding.uid).to.equal((await obj(Resources.Namespace, 'ev-a')).metadata.uid);
+
+    const builder = await eventsAbout('ServiceAccount', 'builder', 'ev-a');
+    expect(reasons(builder)).to.deep.equal(['RobotCreated', 'SecretLinked', 'SecretWritten']);
+    expect(builder.find((e) => e.reason === 'RobotCreated')?.note).to.equal(
+      `Quay robot ${CLUSTER_ID}_ev-a+builder created`,
+    );
+    expect(builder.every((e) => e.reportingInstance === 'quay-bridge-service-account')).to.equal(true);
+    const stream = await eventsAbout('ImageStream', 'web', 'ev-a');
+    expect(reasons(stream)).to.deep.equal(['RepositoryCreated']);
+    expect(stream[0]?.note).to.match(new RegExp(`^private Quay repository ${CLUSTER_ID}_ev-a/web created`));
+
+    // The same events again change nothing, and report nothing.
+    const before = (await must(w.kube.list(Resources.Event, { namespace: 'ev-a' }))).length;
+    expect((await w.deliver('namespace', nsEvent)).status).to.equal(204);
+    expect(
+      (
+        await w.deliver(
+          'service-account',
+          apiServerEvent('update', await obj(Resources.ServiceAccount, 'builder', 'ev-a')),
+        )
+      ).status,
+    ).to.equal(204);
+    expect((await must(w.kube.list(Resources.Event, { namespace: 'ev-a' }))).length).to.equal(before);
+    expect(reasons(await eventsAbout('Namespace', 'ev-a'))).to.deep.equal(['OrganizationCreated']);
+    const unchanged = (await eventsAbout('Namespace', 'ev-a'))[0];
+    expect(unchanged?.series).to.equal(undefined);
+  });
+
+  it('counts a failure retried by the broker in one Event series, not one Event per retry', async () => {
+    await must(w.kube.create(Resources.Namespace, undefined, { metadata: { name: 'ev-ro' } }));
+    const event = apiServerEvent('add', await obj(Resources.Namespace, 'ev-ro'));
+    w.quay.faults.readOnly = true; // every write answered 503, as Quay in read-only mode does
+    try {
+      for (let i = 0; i < 3; i++) expect((await w.deliver('namespace', event)).status).to.equal(503);
+    } finally {
+      w.quay.faults.readOnly = false;
+    }
+    const failures = await eventsAbout('Namespace', 'ev-ro');
+    expect(failures).to.have.length(1);
+    expect(failures[0]).to.deep.include({
+      type: 'Warning',
+      reason: 'QuayUnavailable',
+      action: 'CreateOrganization',
+    });
+    expect(failures[0]?.series?.count).to.equal(3);
+
+    // Once Quay takes writes again, the retry succeeds and says so.
+    expect((await w.deliver('namespace', event)).status).to.equal(204);
+    expect(reasons(await eventsAbout('Namespace', 'ev-ro'))).to.deep.equal([
+      'OrganizationCreated',
+      'QuayUnavailable',
+    ]);
+  });
+
+  it('reports a resync that changed something on the QuayIntegration, with its counts, and a quiet one not at all', async () => {
+    // A robot deleted in Quay: the resync re-creates it.
+    const robot = `${CLUSTER_ID}_ev-a+deployer`;
+    const deleted = await fetch(`${w.quay.url}/api/v1/organization/${CLUSTER_ID}_ev-a/robots/deployer`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${w.quay.adminToken}` },
+    });
+    expect(deleted.status).to.equal(204);
+    expect((await w.deliver('resync', pingEvent())).status).to.equal(204);
+    const qi = await obj(Resources.QuayIntegration, QI_NAME);
+    const onQi = await eventsAbout('QuayIntegration', QI_NAME);
+    expect(reasons(onQi)).to.deep.equal(['Resynced']);
+    expect(onQi[0]?.regarding.uid).to.equal(qi.metadata.uid);
+    expect(onQi[0]?.note).to.match(/ namespaces, .*: [1-9]\d* changed, 0 failed/);
+    expect(w.quay.state().robots.some((r) => r.name === robot)).to.equal(true);
+
+    expect((await w.deliver('resync', pingEvent())).status).to.equal(204);
+    const again = await eventsAbout('QuayIntegration', QI_NAME);
+    expect(again).to.have.length(1);
+    expect(again[0]?.series).to.equal(undefined);
+  });
+});
