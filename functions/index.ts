@@ -41,14 +41,16 @@ export const loadHandler = async (name: string | undefined): Promise<Handler> =>
     throw new Error(
       `QUAY_BRIDGE_STEP must be one of ${[...Object.keys(steps), 'dead-letter'].join(', ')}, not ${JSON.stringify(name)}`,
     );
-  const [{ makeHandler }, { createGate }, { productionEnv, maxInFlight, maxQueued }, step] =
+  const [{ makeHandler }, { createGate }, { watchGate }, { productionEnv, maxInFlight, maxQueued }, step] =
     await Promise.all([
       import('../shared/runtime/handler.js'),
       import('../shared/runtime/gate.js'),
+      import('../shared/runtime/metrics.js'),
       import('../shared/wiring.js'),
       steps[name](),
     ]);
   const gate = createGate(maxInFlight(), maxQueued());
+  watchGate(() => gate.waiting());
   const env = await productionEnv();
   // Not awaited: the read overlaps the runtime's own start, and the first event waits for it if it must.
   void env.settings.warm();
@@ -61,6 +63,7 @@ const handler = (): Promise<Handler> => (loaded ??= loadHandler(process.env.QUAY
 /** Called by faas-js-runtime before the server listens: a misconfigured step fails the start, visibly. */
 export const init = async (): Promise<void> => {
   answerInvalidCloudEventsWith400();
+  (await import('../shared/runtime/metrics.js')).exposeOnRuntime();
   await handler();
 };
 

@@ -13,6 +13,7 @@
 import type { KubeAccess } from './kube/access.js';
 import { stdoutLogger, type Logger } from './log.js';
 import { countCall } from './runtime/calls.js';
+import { observeQuayRequest } from './runtime/metrics.js';
 import type { StepEnv } from './runtime/env.js';
 import { createSettingsSource } from './settings/load.js';
 
@@ -65,8 +66,9 @@ export const productionEnv = async (
         insecure: p.insecure,
         ...(p.caBundle === undefined ? {} : { caBundle: p.caBundle }),
         ...(timeout > 0 ? { timeoutMs: timeout * 1000 } : {}),
-        onRequest: () => {
+        onRequest: (info) => {
           countCall('quay');
+          observeQuayRequest(info);
         },
       }),
   });

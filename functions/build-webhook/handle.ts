@@ -49,6 +49,8 @@ export interface HttpAnswer {
   readonly body: object;
   /** Close the connection after answering (the rest of an oversized body is not read). */
   readonly close?: boolean;
+  /** For metrics: mutated, allowed, denied; rejected (not an admission review); failed (a bug). */
+  readonly outcome?: string;
 }
 
 export type BodyResult = E.Either<string, string>;
@@ -115,18 +117,26 @@ export const answerAdmission = async (
 ): Promise<HttpAnswer> => {
   const path = url.split('?')[0];
   if (path !== ADMISSION_PATH)
-    return { status: 404, body: statusBody(404, `no admission webhook at ${path ?? url}`) };
+    return {
+      status: 404,
+      body: statusBody(404, `no admission webhook at ${path ?? url}`),
+      outcome: 'rejected',
+    };
   if (method !== 'POST')
-    return { status: 405, body: statusBody(405, `${ADMISSION_PATH} takes POST, not ${method}`) };
+    return {
+      status: 405,
+      body: statusBody(405, `${ADMISSION_PATH} takes POST, not ${method}`),
+      outcome: 'rejected',
+    };
   const text = await readBody(body, env.maxBodyBytes, declaredLength);
   if (E.isLeft(text)) {
     env.log.warn('admission refused', { outcome: 'rejected', message: text.left });
-    return { status: 400, body: statusBody(400, text.left), close: true };
+    return { status: 400, body: statusBody(400, text.left), close: true, outcome: 'rejected' };
   }
   const request = parseReview(text.right);
   if (E.isLeft(request)) {
     env.log.warn('admission refused', { outcome: 'rejected', message: request.left.message });
-    return { status: 400, body: statusBody(400, request.left.message) };
+    return { status: 400, body: statusBody(400, request.left.message), outcome: 'rejected' };
   }
   const r = request.right;
   const { decision, reason } = await env.admit(r);
@@ -140,13 +150,14 @@ export const answerAdmission = async (
     reason,
     ...(decision._tag === 'Deny' ? { message: decision.message } : {}),
   });
-  return { status: 200, body: reviewAnswer(r.uid, decision) };
+  return { status: 200, body: reviewAnswer(r.uid, decision), outcome: outcomeOf(decision) };
 };
 
 export interface Timing {
   /** Server-side time from the request's arrival to the answer's last byte handed to the socket. */
   readonly ms: number;
   readonly status: number;
+  readonly outcome: string;
 }
 
 /** The Node request listener of the HTTPS server. */
@@ -166,7 +177,11 @@ export const admissionListener =
       .catch((e: unknown): HttpAnswer => {
         const message = e instanceof Error ? e.message : String(e);
         env.log.error('admission failed', { outcome: 'failed', message });
-        return { status: 500, body: statusBody(500, `the admission webhook failed: ${message}`) };
+        return {
+          status: 500,
+          body: statusBody(500, `the admission webhook failed: ${message}`),
+          outcome: 'failed',
+        };
       })
       .then((a) => {
         const payload = JSON.stringify(a.body);
@@ -176,7 +191,11 @@ export const admissionListener =
           ...(a.close === true ? { connection: 'close' } : {}),
         });
         res.end(payload, () => {
-          onTiming?.({ ms: Number(process.hrtime.bigint() - start) / 1e6, status: a.status });
+          onTiming?.({
+            ms: Number(process.hrtime.bigint() - start) / 1e6,
+            status: a.status,
+            outcome: a.outcome ?? 'failed',
+          });
           if (a.close === true) req.destroy();
         });
       })

@@ -2,6 +2,7 @@
 // (../../func.yaml, the step picked by QUAY_BRIDGE_STEP): `init` opens the HTTPS admission port and the informers,
 // the runtime's own server on PORT answers /health/liveness and /health/readiness (ready once the QuayIntegration
 // has been read), and `handle` refuses everything: nothing is meant to call the function itself.
+import { exposeOnRuntime } from '../../shared/runtime/metrics.js';
 import { optionsFromEnvironment, startWebhook, type Webhook } from './main.js';
 
 /** The part of fastify's reply the runtime hands a readiness handler (fastify is the runtime's, not ours). */
@@ -14,6 +15,7 @@ interface Reply {
 let webhook: Webhook | undefined;
 
 export const init = async (): Promise<void> => {
+  exposeOnRuntime(); // the admissions' metrics on the runtime's /metrics
   webhook ??= await startWebhook(optionsFromEnvironment(process.env, false));
 };
 

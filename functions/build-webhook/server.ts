@@ -1,10 +1,12 @@
 // The webhook's two listeners: plain HTTP on the Knative port for health (what the queue-proxy and the kubelet
-// probe), and HTTPS on a second port for admissions, reached by the API server through a plain ClusterIP Service
+// probe) and /metrics, and HTTPS on a second port for admissions, reached by the API server through a plain ClusterIP Service
 // (a Knative Service's own Service is an ExternalName the API server cannot call: docs/design.md#packaging).
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { admissionListener, type AdmissionHttpEnv, type Timing } from './handle.js';
+import type { Registry } from 'prom-client';
+import { observeAdmission, webhookRegistry } from '../../shared/runtime/metrics.js';
 import type { TlsMaterial } from './tls-files.js';
 
 export interface ServersOptions {
@@ -39,9 +41,25 @@ export const healthAnswer = (path: string, ready: boolean): { status: number; bo
 };
 
 const healthListener =
-  (ready: () => boolean) =>
+  (ready: () => boolean, registry: Registry) =>
   (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const a = healthAnswer((req.url ?? '/').split('?')[0] ?? '/', ready());
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/metrics') {
+      void registry.metrics().then(
+        (text) => {
+          res.writeHead(200, {
+            'content-type': registry.contentType,
+            'content-length': Buffer.byteLength(text),
+          });
+          res.end(text);
+        },
+        () => {
+          res.writeHead(500).end();
+        },
+      );
+      return;
+    }
+    const a = healthAnswer(path, ready());
     res.writeHead(a.status, {
       'content-type': 'text/plain; charset=utf-8',
       'content-length': Buffer.byteLength(a.body),
@@ -67,7 +85,8 @@ const closeServer = (server: http.Server): Promise<void> =>
   });
 
 export const startServers = async (o: ServersOptions): Promise<Servers> => {
-  const health = o.port === undefined ? undefined : http.createServer(healthListener(o.ready));
+  const health =
+    o.port === undefined ? undefined : http.createServer(healthListener(o.ready, webhookRegistry()));
   const admission = https.createServer(
     {
       cert: o.tls.cert,
@@ -78,7 +97,10 @@ export const startServers = async (o: ServersOptions): Promise<Servers> => {
       headersTimeout: 10_000,
       keepAliveTimeout: 60_000,
     },
-    admissionListener(o.admission, o.onTiming),
+    admissionListener(o.admission, (t) => {
+      observeAdmission(t.outcome, t.ms / 1000);
+      o.onTiming?.(t);
+    }),
   );
   const port =
     health === undefined || o.port === undefined ? undefined : await listen(health, o.port, o.host);

@@ -36,3 +36,11 @@ export const resyncReports = (report: SettingsReport, tally: Tally | undefined):
       return tally.changed + tally.swept > 0 ? [normal(qi, 'Resynced', 'Resync', counts(tally))] : [];
   }
 };
+
+/** The last pass's objects, for the resync's metrics. */
+export const totals = (t: Tally) => ({
+  total: t.namespaces + t.serviceAccounts + t.imageStreams,
+  changed: t.changed,
+  failed: t.failed,
+  refused: t.refused,
+});

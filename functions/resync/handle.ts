@@ -2,6 +2,7 @@
 // Namespace, ServiceAccount and ImageStream, sweep orphaned organizations, and write the QuayIntegration's status.
 // It answers 2xx once a pass is done, even if some objects failed: those are counted in the Ready condition and
 // the next pass retries them; a broker retry would only repeat the whole pass.
+import { performance } from 'node:perf_hooks';
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
@@ -19,9 +20,10 @@ import { DISCOVERED_TYPES, partsFor, type Part } from '../../shared/settings/par
 import { configuredOf, type SettingsReport } from '../../shared/settings/load.js';
 import { ownerOf } from '../../shared/runtime/observe.js';
 import { recordNotOurs } from '../namespace/ownership.js';
+import { observeResync } from '../../shared/runtime/metrics.js';
 import { recordAll } from '../../shared/runtime/report.js';
 import { reconcileAll, releaseAll } from './apply.js';
-import { resyncReports } from './events.js';
+import { resyncReports, totals } from './events.js';
 import { isStatusOnlyChange, type Tally } from './plan.js';
 
 const decodeQuayIntegrationEvent = decodeObjectEvent([
@@ -93,6 +95,7 @@ export const resyncStep: Step<StepEnv> = {
                 TE.flatMap(() => TE.left(configured.left)),
               );
             // What the cluster serves, asked at every pass: an API installed since the last one is used now.
+            const started = performance.now();
             return pipe(
               discoverServed(env.kube, DISCOVERED_TYPES),
               TE.mapLeft((e): SyncError => e),
@@ -113,6 +116,11 @@ export const resyncStep: Step<StepEnv> = {
                         T.sequenceSeqArray,
                       ),
                     ),
+                  ),
+                  TE.tap((tally) =>
+                    TE.fromIO(() => {
+                      observeResync((performance.now() - started) / 1000, totals(tally));
+                    }),
                   ),
                   TE.tap((tally) => TE.fromTask(recordAll(env.events, resyncReports(report, tally)))),
                   TE.map((tally) => ({ tally, parts: partsFor(served) })),

@@ -26,3 +26,38 @@ export const paths = {
     `${repoPath(org, repo)}/permissions/user/${seg(username)}`,
   tags: (org: string, repo: string) => `${repoPath(org, repo)}/tag/`,
 } as const;
+
+const ROUTES: readonly (readonly [RegExp, string])[] = [
+  [/^\/api\/v1\/user\/$/, '/api/v1/user/'],
+  [/^\/api\/v1\/organization\/$/, '/api/v1/organization/'],
+  [/^\/api\/v1\/organization\/[^/]+$/, '/api/v1/organization/{org}'],
+  [/^\/api\/v1\/organization\/[^/]+\/robots$/, '/api/v1/organization/{org}/robots'],
+  [/^\/api\/v1\/organization\/[^/]+\/robots\/[^/]+$/, '/api/v1/organization/{org}/robots/{robot}'],
+  [
+    /^\/api\/v1\/organization\/[^/]+\/robots\/[^/]+\/regenerate$/,
+    '/api/v1/organization/{org}/robots/{robot}/regenerate',
+  ],
+  [/^\/api\/v1\/organization\/[^/]+\/prototypes$/, '/api/v1/organization/{org}/prototypes'],
+  [
+    /^\/api\/v1\/organization\/[^/]+\/prototypes\/[^/]+$/,
+    '/api/v1/organization/{org}/prototypes/{prototype}',
+  ],
+  [/^\/api\/v1\/repository$/, '/api/v1/repository'],
+  [/^\/api\/v1\/repository\/[^/]+\/.+\/permissions\/user\/$/, '/api/v1/repository/{repo}/permissions/user/'],
+  [
+    /^\/api\/v1\/repository\/[^/]+\/.+\/permissions\/user\/[^/]+$/,
+    '/api/v1/repository/{repo}/permissions/user/{username}',
+  ],
+  [/^\/api\/v1\/repository\/[^/]+\/.+\/tag\/$/, '/api/v1/repository/{repo}/tag/'],
+  [/^\/api\/v1\/repository\/[^/]+\/.+$/, '/api/v1/repository/{repo}'],
+];
+
+/**
+ * The route template of a path the client sent (query ignored), named as the Quay emulator names its routes: a
+ * metric label that never carries an organization, robot or repository name. A path of no known route is "other".
+ */
+export const routeOf = (path: string): string => {
+  const bare = path.split('?')[0] ?? path;
+  for (const [pattern, route] of ROUTES) if (pattern.test(bare)) return route;
+  return 'other';
+};

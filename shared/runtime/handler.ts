@@ -13,6 +13,7 @@ import { describeError, type SyncError } from '../errors.js';
 import type { LogEnv } from '../log.js';
 import { withCallCounts } from './calls.js';
 import { createGate, type Gate } from './gate.js';
+import { observeEvent, observeShed } from './metrics.js';
 
 /** What a step did, finishing the sentence "<kind> <namespace>/<name> was …". */
 export interface StepResult {
@@ -89,6 +90,7 @@ export const makeHandler =
         waiting: gate.waiting(),
         retryAfterSeconds,
       });
+      observeShed(step.name, str(ce, 'kind'));
       return httpAnswerOf({
         status: 429,
         outcome: 'failed',
@@ -140,6 +142,13 @@ export const makeHandler =
       quayCalls: calls.quay,
       kubeCalls: calls.kube,
     };
+    observeEvent(
+      step.name,
+      str(ce, 'kind'),
+      answer.outcome,
+      (performance.now() - started) / 1000,
+      queuedMs / 1000,
+    );
     if (bug !== undefined || answer.status >= 500) env.log.error('event handled', fields);
     else if (answer.status >= 400) env.log.warn('event handled', fields);
     else env.log.info('event handled', fields);

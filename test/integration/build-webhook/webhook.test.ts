@@ -470,6 +470,38 @@ describe('build webhook and build step on a real kube-apiserver', function () {
       );
     });
 
+    it('counts its admissions by outcome on /metrics of its health port', async () => {
+      const scrape = async (): Promise<Record<string, number>> => {
+        const r = await fetch(`http://127.0.0.1:${webhook?.port ?? 0}/metrics`);
+        expect(r.status).to.equal(200);
+        const counts: Record<string, number> = {};
+        for (const m of (await r.text()).matchAll(
+          /^quay_bridge_webhook_(admissions_total|admission_duration_seconds_count)\{outcome="(\w+)"\} (\d+)$/gm,
+        ))
+          counts[`${m[1]} ${m[2]}`] = Number(m[3]);
+        return counts;
+      };
+      const before = await scrape();
+      ok(
+        'create Build',
+        await createBuild(
+          ns.team,
+          buildObject('app-metrics', { to: { kind: 'ImageStreamTag', name: 'app:v2' } }),
+        ),
+      );
+      const denied = await createBuild(
+        ns.team,
+        buildObject('app-metrics-x', { to: { kind: 'ImageStreamTag', name: 'app:v1', namespace: ns.other } }),
+      );
+      expect(denied.status).to.equal(403);
+      const after = await scrape();
+      const delta = (key: string) => (after[key] ?? 0) - (before[key] ?? 0);
+      expect(delta('admissions_total mutated')).to.equal(1);
+      expect(delta('admissions_total denied')).to.equal(1);
+      expect(delta('admission_duration_seconds_count mutated')).to.equal(1);
+      expect(delta('admission_duration_seconds_count denied')).to.equal(1);
+    });
+
     it('serves a renewed certificate to new connections once the files change', async () => {
       const fingerprint = () =>
         new Promise<string>((resolve, reject) => {
