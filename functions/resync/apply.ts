@@ -238,7 +238,12 @@ export const reconcileAll =
         TE.fromTask(
           pipe(
             groupByNamespace(namespaces, serviceAccounts, imageStreams),
-            traverseLimited(concurrency, reconcileNamespace(env, configured)),
+            traverseLimited(concurrency, (work: NamespaceWork) =>
+              pipe(
+                reconcileNamespace(env, configured)(work),
+                T.map((t) => ({ ...t, namespacesFailed: t.failed > 0 ? 1 : 0 })),
+              ),
+            ),
             T.flatMap((tallies) =>
               pipe(
                 sweep(env, configured, new Set(namespaces.map((n) => n.metadata.name))),

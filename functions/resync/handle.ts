@@ -24,6 +24,7 @@ import { observeResync } from '../../shared/runtime/metrics.js';
 import { recordAll } from '../../shared/runtime/report.js';
 import { reconcileAll, releaseAll } from './apply.js';
 import { resyncReports, totals } from './events.js';
+import { writeSummary } from './status.js';
 import { isStatusOnlyChange, type Tally } from './plan.js';
 
 const decodeQuayIntegrationEvent = decodeObjectEvent([
@@ -77,6 +78,13 @@ export const resyncStep: Step<StepEnv> = {
               TE.mapLeft((e): SyncError => e),
             ),
           RTE.flatMap((report) => (env: StepEnv): TE.TaskEither<SyncError, StepResult> => {
+            // A resync request that a pass begun since the event was sent has handled already.
+            if (
+              E.isRight(qiEvent) &&
+              report.integrations.length === 1 &&
+              isStatusOnlyChange(qiEvent.right, report.integrations[0]?.lastResyncRequest)
+            )
+              return TE.right({ outcome: 'ignored', reason: 'the resync request was handled already' });
             const work = { kube: env.kube, quay: O.none };
             if (report.state._tag === 'NoIntegration')
               return pipe(
@@ -91,6 +99,7 @@ export const resyncStep: Step<StepEnv> = {
             if (E.isLeft(configured))
               return pipe(
                 withConditions(report, undefined)(env),
+                TE.tap(() => writeSummary(env.kube, report.integrations, undefined, env.now())),
                 TE.tap(() => TE.fromTask(recordAll(env.events, resyncReports(report, undefined)))),
                 TE.flatMap(() => TE.left(configured.left)),
               );
@@ -129,6 +138,7 @@ export const resyncStep: Step<StepEnv> = {
               TE.flatMap(({ tally, parts }) =>
                 pipe(
                   withConditions(report, tally, parts)(env),
+                  TE.tap(() => writeSummary(env.kube, report.integrations, tally, env.now())),
                   TE.map((written): StepResult => ({
                     outcome: tally.changed + tally.swept > 0 ? 'updated' : 'unchanged',
                     reason: `${tally.namespaces} namespaces, ${tally.serviceAccounts} ServiceAccounts, ${tally.imageStreams} ImageStreams reconciled; ${tally.failed} failed`,

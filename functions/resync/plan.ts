@@ -5,6 +5,7 @@ import type { ObjectEvent } from '../../shared/events/envelope.js';
 import type { ImageStream, Namespace, ServiceAccount } from '../../shared/kube/objects.js';
 import type { NotOurs } from '../../shared/errors.js';
 import { namespaceOfOrganization } from '../../shared/names.js';
+import { resyncRequestOf } from '../../shared/settings/load.js';
 
 export interface NamespaceWork {
   readonly namespace: Namespace;
@@ -56,17 +57,21 @@ interface QuayIntegrationLike {
 
 /**
  * A QuayIntegration update whose conditions already observed its generation is the bridge's own status write (or a
- * label change): resyncing for it would only loop. Every other event (add, delete, spec change, Ping) resyncs.
+ * label change): resyncing for it would only loop. Every other event (add, delete, spec change, Ping) resyncs, and
+ * so does an update that carries a resync request (annotation) not handled yet: not in the event's copy of the
+ * status, nor in `handledNow` (status.lastResyncRequest as read afresh, when the caller has it).
  */
-export const isStatusOnlyChange = (event: ObjectEvent<unknown>): boolean => {
+export const isStatusOnlyChange = (event: ObjectEvent<unknown>, handledNow?: string): boolean => {
   if (event.kind !== 'QuayIntegration' || event.action !== 'update' || O.isNone(event.object)) return false;
   const qi = event.object.value as QuayIntegrationLike;
   const generation = qi.metadata?.generation;
   const conditions = qi.status?.conditions ?? [];
+  const { resyncRequested, lastResyncRequest } = resyncRequestOf(qi);
   return (
     generation !== undefined &&
     conditions.length > 0 &&
-    conditions.every((c) => c.observedGeneration === generation)
+    conditions.every((c) => c.observedGeneration === generation) &&
+    (resyncRequested === undefined || resyncRequested === lastResyncRequest || resyncRequested === handledNow)
   );
 };
 
@@ -78,6 +83,8 @@ export interface Tally {
   readonly failed: number;
   readonly refused: number;
   readonly swept: number;
+  /** Namespaces with at least one failed object. */
+  readonly namespacesFailed: number;
   readonly failures: readonly string[];
   /** Organizations found not this cluster's (reported on the QuayIntegration and their Namespaces). */
   readonly notOurs: readonly NotOurs[];
@@ -91,6 +98,7 @@ export const emptyTally: Tally = {
   failed: 0,
   refused: 0,
   swept: 0,
+  namespacesFailed: 0,
   failures: [],
   notOurs: [],
 };
@@ -103,6 +111,7 @@ export const addTallies = (a: Tally, b: Tally): Tally => ({
   failed: a.failed + b.failed,
   refused: a.refused + b.refused,
   swept: a.swept + b.swept,
+  namespacesFailed: a.namespacesFailed + b.namespacesFailed,
   failures: [...a.failures, ...b.failures].slice(0, 5),
   notOurs: [...a.notOurs, ...b.notOurs].slice(0, MAX_NOT_OURS),
 });

@@ -19,6 +19,9 @@ export interface IntegrationRef {
   readonly name: string;
   readonly uid?: string;
   readonly generation: number;
+  /** The quay.redhat.com/resync-requested annotation, and the value of it the last resync pass handled. */
+  readonly resyncRequested?: string;
+  readonly lastResyncRequest?: string;
   /** status.conditions as stored (kept opaque; conditions.ts reads them). */
   readonly conditions: unknown;
   /** status.parts as stored (kept opaque, likewise). */
@@ -101,6 +104,24 @@ export interface SettingsSource {
 export interface SettingsEnv {
   readonly settings: SettingsSource;
 }
+
+export const RESYNC_REQUESTED = 'quay.redhat.com/resync-requested';
+
+/** The resync asked for by annotation, and the last one handled (status.lastResyncRequest), when they are strings. */
+export const resyncRequestOf = (
+  o: unknown,
+): { readonly resyncRequested?: string; readonly lastResyncRequest?: string } => {
+  const q = o as {
+    metadata?: { annotations?: Record<string, unknown> };
+    status?: { lastResyncRequest?: unknown };
+  };
+  const requested = q.metadata?.annotations?.[RESYNC_REQUESTED];
+  const handled = q.status?.lastResyncRequest;
+  return {
+    ...(typeof requested === 'string' ? { resyncRequested: requested } : {}),
+    ...(typeof handled === 'string' ? { lastResyncRequest: handled } : {}),
+  };
+};
 
 const RawIntegration = t.type({
   metadata: t.intersection([t.type({ name: t.string }), t.partial({ uid: t.string, generation: t.number })]),
@@ -307,6 +328,7 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
           generation: u.metadata.generation ?? 0,
           conditions: (u as { status?: { conditions?: unknown } }).status?.conditions,
           parts: (u as { status?: { parts?: unknown } }).status?.parts,
+          ...resyncRequestOf(u),
         }));
         const only = items.length === 1 ? items[0] : undefined;
         const report = (state: SettingsState): SettingsReport => ({ integrations, state });

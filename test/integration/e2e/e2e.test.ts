@@ -316,4 +316,31 @@ describe('quay-bridge end to end (real API server, real receive adapter, steps u
       (await rest.request('GET', `/api/v1/namespaces/${again}`)).status === 404 ? true : undefined,
     );
   });
+
+  it('resyncs within seconds of `kubectl annotate quayintegration … quay.redhat.com/resync-requested=…`, and settles', async () => {
+    const path = '/apis/quay.redhat.com/v1/quayintegrations/e2e';
+    type Qi = { metadata: Meta & { resourceVersion: string }; status?: Record<string, unknown> };
+    await stack!.broker.idle();
+    const value = String(Math.floor(Date.now() / 1000));
+    await ok(
+      'annotate the QuayIntegration',
+      rest.request(
+        'PATCH',
+        path,
+        { metadata: { annotations: { 'quay.redhat.com/resync-requested': value } } },
+        'application/merge-patch+json',
+      ),
+    );
+    // Only a pass writes the request it handled, with the pass's counts.
+    const handled = await until('the resync to handle the request', async () => {
+      const q = await get<Qi>(path);
+      return q?.status?.['lastResyncRequest'] === value ? q : undefined;
+    });
+    expect(handled.status?.['namespacesFailed']).to.equal(0);
+    // Its own status write starts nothing more: the event path falls quiet and the object stays as it is.
+    await stack!.broker.idle();
+    const settled = await get<Qi>(path);
+    await stack!.broker.idle();
+    expect((await get<Qi>(path))?.metadata.resourceVersion).to.equal(settled?.metadata.resourceVersion);
+  });
 });

@@ -1,7 +1,9 @@
 // What a platform engineer sees of the bridge's work, read back from the real kube-apiserver: the Kubernetes Events
 // each step records on the objects it acts on (only changes and failures; repeats counted in one series).
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
+import got from 'got';
 import { Resources, type ResourceType } from '../../../shared/kube/resources.js';
 import { apiServerEvent, pingEvent } from '../../unit/shared/fakes/events.js';
 import { CLUSTER_ID, QI_NAME, startWorld, type World } from './world.js';
@@ -187,5 +189,78 @@ describe('Kubernetes Events of the sync steps, on the real API server', function
     const again = await eventsAbout('QuayIntegration', QI_NAME);
     expect(again).to.have.length(1);
     expect(again[0]?.series).to.equal(undefined);
+  });
+
+  /** `kubectl get quayintegration` as the API server prints it (server-side printing, what kubectl asks for). */
+  const table = async (): Promise<{ columns: string[]; cells: unknown[] }> => {
+    const res = await got(`${w.cp.serverUrl}/apis/quay.redhat.com/v1/quayintegrations`, {
+      headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+      https: {
+        certificate: readFileSync(w.cp.pki.adminCert),
+        key: readFileSync(w.cp.pki.adminKey),
+        certificateAuthority: readFileSync(w.cp.pki.caCert),
+      },
+    }).json<{ kind: string; columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] }>();
+    expect(res.kind).to.equal('Table');
+    expect(res.rows).to.have.length(1);
+    return { columns: res.columnDefinitions.map((c) => c.name), cells: res.rows[0]?.cells ?? [] };
+  };
+  const lastResyncLine = () =>
+    w.logs.filter((l) => l['step'] === 'resync' && l['msg'] === 'event handled').at(-1) ?? {};
+  const qiStatus = async () =>
+    ((await w.mustGet(Resources.QuayIntegration, QI_NAME)) as { status: Record<string, unknown> }).status;
+
+  it('prints Ready, cluster ID, Quay, namespaces synced and failed, and the last resync in kubectl get', async () => {
+    expect((await w.deliver('resync', pingEvent())).status).to.equal(204);
+    const status = await qiStatus();
+    const { columns, cells } = await table();
+    expect(columns).to.deep.equal([
+      'Name',
+      'Ready',
+      'Cluster ID',
+      'Quay',
+      'Synced',
+      'Failed',
+      'Last Resync',
+      'Age',
+    ]);
+    expect(cells.slice(0, 6)).to.deep.equal([
+      QI_NAME,
+      'True',
+      CLUSTER_ID,
+      w.quay.url,
+      status['namespacesSynced'],
+      0,
+    ]);
+    // A date column is printed as an age, as kubectl shows it.
+    expect(cells[6]).to.match(/^\d+s$/);
+    // ev-a and ev-ro at least; every namespace in scope is counted.
+    expect(status['namespacesSynced']).to.be.a('number').and.at.least(2);
+    expect(status['lastResyncTime']).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  });
+
+  it('resyncs once for a new value of quay.redhat.com/resync-requested, and not for its own status write', async () => {
+    const value = String(Math.floor(Date.now() / 1000));
+    await must(
+      w.kube.patch(
+        { type: Resources.QuayIntegration, name: QI_NAME },
+        { type: 'merge', body: { metadata: { annotations: { 'quay.redhat.com/resync-requested': value } } } },
+      ),
+    );
+    const requested = apiServerEvent('update', await w.mustGet(Resources.QuayIntegration, QI_NAME));
+    w.quay.resetCounts();
+    expect((await w.deliver('resync', requested)).status).to.equal(204);
+    expect(lastResyncLine()['outcome']).to.not.equal('ignored');
+    expect(w.quay.totalRequests()).to.be.greaterThan(0); // a pass asks Quay
+    expect((await qiStatus())['lastResyncRequest']).to.equal(value);
+
+    // The event of that status write, and the request's event again (a broker redelivery): no pass.
+    w.quay.resetCounts();
+    const written = apiServerEvent('update', await w.mustGet(Resources.QuayIntegration, QI_NAME));
+    expect((await w.deliver('resync', written)).status).to.equal(204);
+    expect(lastResyncLine()).to.include({ outcome: 'ignored' });
+    expect((await w.deliver('resync', requested)).status).to.equal(204);
+    expect(lastResyncLine()).to.include({ outcome: 'ignored' });
+    expect(w.quay.totalRequests()).to.equal(0);
   });
 });

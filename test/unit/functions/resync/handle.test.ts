@@ -172,12 +172,17 @@ describe('resync step (handle)', () => {
     expect(w.log.lines[1]).to.include({ outcome: 'ignored' });
   });
 
-  it('resyncs on a spec change of the QuayIntegration, and writes the status only when it changes', async () => {
+  it('resyncs on a spec change of the QuayIntegration, and rewrites the conditions only when they change', async () => {
     const w = world();
     await deliver(w);
-    const rv = w.kube.read(Resources.QuayIntegration, undefined, 'quay')?.metadata.resourceVersion;
+    const stored = () =>
+      (
+        w.kube.read(Resources.QuayIntegration, undefined, 'quay')?.status as
+          { conditions?: unknown } | undefined
+      )?.conditions;
+    const before = stored();
     await deliver(w);
-    expect(w.kube.read(Resources.QuayIntegration, undefined, 'quay')?.metadata.resourceVersion).to.equal(rv);
+    expect(stored()).to.deep.equal(before);
     const qi = w.kube.put(Resources.QuayIntegration, {
       ...quayIntegration({ denylistNamespaces: ['x'] }),
       metadata: { name: 'quay', generation: 2 },
@@ -239,5 +244,45 @@ describe('resync step (handle)', () => {
     const answer = await deliver(w);
     expect(answer.statusCode).to.equal(503);
     expect(conditions(w)[2]).to.deep.equal(['QuayReachable', 'False', 'QuayUnreachable', 1]);
+  });
+
+  it('writes namespaces synced and failed and the time of the pass, for kubectl get', async () => {
+    const w = world();
+    project(w, 'team-a', ['a1']);
+    project(w, 'team-b', ['b1']);
+    w.quay.fail('ensureRepository', { _tag: 'QuayRejected', status: 402, message: 'Payment Required' }, 1);
+    await deliver(w);
+    const status = w.kube.read(Resources.QuayIntegration, undefined, 'quay')?.status as Record<
+      string,
+      unknown
+    >;
+    expect(status).to.deep.include({ namespacesSynced: 1, namespacesFailed: 1 });
+    expect(status['lastResyncTime']).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  });
+
+  it('resyncs once for each new value of the resync-requested annotation, never for its own status write', async () => {
+    const w = world();
+    await deliver(w);
+    const annotate = (value: string) => {
+      const qi = w.kube.read(Resources.QuayIntegration, undefined, 'quay');
+      return w.kube.put(Resources.QuayIntegration, {
+        ...qi,
+        metadata: { ...qi?.metadata, annotations: { 'quay.redhat.com/resync-requested': value } },
+      });
+    };
+    const current = () => w.kube.read(Resources.QuayIntegration, undefined, 'quay');
+    const outcome = async (event: unknown) => {
+      await deliver(w, event);
+      return (w.log.lines.at(-1) as { outcome?: string }).outcome;
+    };
+    const requested = apiServerEvent('update', annotate('1700000000'));
+    expect(await outcome(requested)).to.equal('unchanged'); // a pass ran
+    expect((current()?.status as { lastResyncRequest?: string }).lastResyncRequest).to.equal('1700000000');
+    // The pass's own status write, and the same request delivered again once handled: no pass.
+    expect(await outcome(apiServerEvent('update', current() ?? {}))).to.equal('ignored');
+    expect(await outcome(requested)).to.equal('ignored');
+    // A new value: one more pass.
+    expect(await outcome(apiServerEvent('update', annotate('1700000060')))).to.equal('unchanged');
+    expect((current()?.status as { lastResyncRequest?: string }).lastResyncRequest).to.equal('1700000060');
   });
 });
