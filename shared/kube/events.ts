@@ -85,6 +85,8 @@ interface Series {
   readonly namespace: string;
   readonly first: number;
   count: number;
+  /** Settles once the Event exists (or failed): a repeat recorded meanwhile patches it rather than racing it. */
+  created: Promise<void>;
 }
 
 export interface RecorderOptions {
@@ -101,51 +103,57 @@ export const createEventRecorder = (options: RecorderOptions): EventRecorder => 
   const windowMs = options.seriesWindowMs ?? SERIES_WINDOW_MS;
   const series = new Map<string, Series>();
 
-  const create = (key: string, regarding: Regarding, event: EventNote, at: Date): T.Task<void> => {
-    const name = `${clip(regarding.name, 200).replace(/…$/, '')}.${randomBytes(8).toString('hex')}`;
-    const namespace = eventNamespace(regarding);
-    return pipe(
-      options.kube.create(
-        Resources.Event,
-        namespace,
-        eventBody(name, regarding, event, options.instance, at),
-      ),
-      TE.match(
-        (e) => {
-          options.log.warn('could not record an Event', { reason: event.reason, error: describeError(e) });
-        },
-        () => {
-          if (series.size >= MAX_SERIES) {
-            const oldest = series.keys().next();
-            if (oldest.done !== true) series.delete(oldest.value);
-          }
-          series.set(key, { name, namespace, first: at.getTime(), count: 1 });
-        },
-      ),
-    );
-  };
+  const create =
+    (key: string, regarding: Regarding, event: EventNote, at: Date): T.Task<void> =>
+    () => {
+      const name = `${clip(regarding.name, 200).replace(/…$/, '')}.${randomBytes(8).toString('hex')}`;
+      const namespace = eventNamespace(regarding);
+      if (series.size >= MAX_SERIES) {
+        const oldest = series.keys().next();
+        if (oldest.done !== true) series.delete(oldest.value);
+      }
+      // Known at once, so that a repeat recorded while this create is in flight joins its series.
+      const entry: Series = { name, namespace, first: at.getTime(), count: 1, created: Promise.resolve() };
+      series.set(key, entry);
+      entry.created = pipe(
+        options.kube.create(
+          Resources.Event,
+          namespace,
+          eventBody(name, regarding, event, options.instance, at),
+        ),
+        TE.match(
+          (e) => {
+            if (series.get(key) === entry) series.delete(key);
+            options.log.warn('could not record an Event', { reason: event.reason, error: describeError(e) });
+          },
+          () => undefined,
+        ),
+      )();
+      return entry.created;
+    };
 
   const repeat = (key: string, s: Series, regarding: Regarding, event: EventNote, at: Date): T.Task<void> => {
     s.count += 1;
     const body = { series: { count: s.count, lastObservedTime: microTime(at) } };
-    return pipe(
-      options.kube.patch(
+    const previous = s.created;
+    // After the create and any earlier repeat, so that the counts reach the API server in order.
+    s.created = previous.then(async () => {
+      if (series.get(key) !== s) return; // the first occurrence was not recorded
+      const patched = await options.kube.patch(
         { type: Resources.Event, namespace: s.namespace, name: s.name },
         { type: 'merge', body },
-      ),
-      TE.match(
-        (e) => {
-          // Gone (expired by the API server's event TTL) or unreadable: start a new series.
-          series.delete(key);
-          if (e._tag !== 'KubeNotFound') {
-            options.log.warn('could not update an Event series', {
-              reason: event.reason,
-              error: describeError(e),
-            });
-          }
-        },
-        () => undefined,
-      ),
+      )();
+      if (patched._tag === 'Right') return;
+      // Gone (expired by the API server's event TTL) or unreadable: start a new series.
+      if (series.get(key) === s) series.delete(key);
+      if (patched.left._tag !== 'KubeNotFound')
+        options.log.warn('could not update an Event series', {
+          reason: event.reason,
+          error: describeError(patched.left),
+        });
+    });
+    return pipe(
+      () => s.created,
       T.flatMap(() => (series.has(key) ? T.of(undefined) : create(key, regarding, event, at))),
     );
   };

@@ -60,6 +60,14 @@ describe('Kubernetes Events (shared/kube/events.ts)', () => {
     });
   });
 
+  it('counts repeats recorded while the first is still being created in its series (concurrent retries)', async () => {
+    const w = setup();
+    await Promise.all([1, 2, 3].map(() => w.recorder.record(build, created)()));
+    const events = w.kube.all(Resources.Event);
+    expect(events).to.have.length(1);
+    expect((events[0]?.['series'] as { count: number } | undefined)?.count).to.equal(3);
+  });
+
   it('starts a new Event for another note, and after the series window', async () => {
     const w = setup();
     await w.recorder.record(build, created)();
