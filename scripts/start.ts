@@ -20,9 +20,11 @@ import { sharedControlPlane, stopSharedControlPlane } from '../test/harness/inde
 import { kubeRest } from '../test/event-path/kube-rest.js';
 import { startStack } from '../test/event-path/stack.js';
 import { startClusterBridge } from './cluster.js';
+import { noteLogLine, transcribe, type Totals } from './transcript.js';
 import { decideTarget, kubeconfigPath, probeCluster, type Mode } from './target.js';
 
 const CLUSTER_ID = 'local';
+const totals: Totals = { events: 0, quayCalls: 0, errors: 0, kubeEvents: 0 };
 const say = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
@@ -63,6 +65,7 @@ const follow = (logDir: string, fromStart = false): (() => void) => {
       const lines = text.split('\n');
       partial.set(path, lines.pop() ?? '');
       for (const l of lines) {
+        noteLogLine(totals, l);
         const shown = describe(file.replace(/\.log$/, ''), l);
         if (shown !== undefined) say(shown);
       }
@@ -106,7 +109,7 @@ const runAgainstCluster = async (path: string, integration: string, server: stri
   );
   const started = Date.now();
   const bridge = await startClusterBridge({ kubeconfigPath: path });
-  const unfollow = follow(bridge.logDir, true);
+  const unfollow = transcribe(follow(bridge.logDir, true), path, totals, say);
   stopOnSignal(async () => {
     unfollow();
     await bridge.stop();
@@ -227,7 +230,7 @@ const main = async (): Promise<void> => {
   ];
   for (const answer of created)
     if (answer.status >= 300) throw new Error(`applying the sample: HTTP ${answer.status} ${answer.body}`);
-  unfollow = follow(stack.logDir);
+  unfollow = transcribe(follow(stack.logDir), controlPlane.kubeconfigPath, totals, say);
 
   const pki = controlPlane.pki;
   say();
