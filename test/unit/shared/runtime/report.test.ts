@@ -13,6 +13,8 @@ const provision = {
   org: 'c1_team-a',
   addFinalizer: true,
   dropLegacyFinalizer: false,
+  stamp: 'quay.example.com/c1_team-a',
+  ensured: false,
 } as const;
 const regarding = { apiVersion: 'v1', kind: 'Namespace', name: 'team-a', uid: 'u-1' };
 
