@@ -32,6 +32,9 @@ import {
   type Tally,
 } from './plan.js';
 import { orgViewFor, reconcileRobots } from './robots.js';
+import type { Report } from '../../shared/runtime/report.js';
+import { imageStreamReports } from '../image-stream/events.js';
+import { robotReports } from '../service-account/events.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
 
@@ -118,6 +121,8 @@ const reconcileNamespace =
     const robots = new Set(view.robots.keys());
     for (const { target, result } of await reconcileRobots(env, plan.org, view, targets)()) {
       if (E.isRight(result)) robots.add(result.right.robot.name);
+      if (E.isRight(result))
+        tally = addTallies(tally, { ...emptyTally, reports: robotReports(target, result.right) });
       tally = addTallies(
         tally,
         one(
@@ -150,6 +155,20 @@ const reconcileNamespace =
         env,
         reconcileRepository({ ...isPlan.target, finalizerNeeded: false }, robots),
       )();
+      tally = addTallies(tally, {
+        ...emptyTally,
+        reports: imageStreamReports(
+          isPlan,
+          name,
+          is.metadata.name,
+          O.some(is),
+        )(
+          pipe(
+            result,
+            E.map((c) => ({ outcome: c })),
+          ),
+        ).filter((r) => r !== undefined && r.event.type === 'Normal') as Report[],
+      });
       tally = addTallies(
         tally,
         one(

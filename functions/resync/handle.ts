@@ -131,7 +131,9 @@ export const resyncStep: Step<StepEnv> = {
                       observeResync((performance.now() - started) / 1000, totals(tally));
                     }),
                   ),
-                  TE.tap((tally) => TE.fromTask(recordAll(env.events, resyncReports(report, tally)))),
+                  TE.tap((tally) =>
+                    TE.fromTask(recordAll(env.events, [...tally.reports, ...resyncReports(report, tally)])),
+                  ),
                   TE.map((tally) => ({ tally, parts: partsFor(served) })),
                 ),
               ),

@@ -5,6 +5,7 @@ import type { ObjectEvent } from '../../shared/events/envelope.js';
 import type { ImageStream, Namespace, ServiceAccount } from '../../shared/kube/objects.js';
 import type { NotOurs } from '../../shared/errors.js';
 import { namespaceOfOrganization } from '../../shared/names.js';
+import type { Report } from '../../shared/runtime/report.js';
 import { resyncRequestOf } from '../../shared/settings/load.js';
 
 export interface NamespaceWork {
@@ -88,7 +89,11 @@ export interface Tally {
   readonly failures: readonly string[];
   /** Organizations found not this cluster's (reported on the QuayIntegration and their Namespaces). */
   readonly notOurs: readonly NotOurs[];
+  /** Events about the objects the pass changed (the first MAX_PASS_REPORTS; the counts are on the QuayIntegration). */
+  readonly reports: readonly Report[];
 }
+
+export const MAX_PASS_REPORTS = 200;
 
 export const emptyTally: Tally = {
   namespaces: 0,
@@ -101,6 +106,7 @@ export const emptyTally: Tally = {
   namespacesFailed: 0,
   failures: [],
   notOurs: [],
+  reports: [],
 };
 
 export const addTallies = (a: Tally, b: Tally): Tally => ({
@@ -112,6 +118,10 @@ export const addTallies = (a: Tally, b: Tally): Tally => ({
   refused: a.refused + b.refused,
   swept: a.swept + b.swept,
   namespacesFailed: a.namespacesFailed + b.namespacesFailed,
+  reports:
+    a.reports.length + b.reports.length <= MAX_PASS_REPORTS
+      ? [...a.reports, ...b.reports]
+      : [...a.reports, ...b.reports].slice(0, MAX_PASS_REPORTS),
   failures: [...a.failures, ...b.failures].slice(0, 5),
   notOurs: [...a.notOurs, ...b.notOurs].slice(0, MAX_NOT_OURS),
 });

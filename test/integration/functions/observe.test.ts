@@ -184,6 +184,14 @@ describe('Kubernetes Events of the sync steps, on the real API server', function
     expect(onQi[0]?.regarding.uid).to.equal(qi.metadata.uid);
     expect(onQi[0]?.note).to.match(/ namespaces, .*: [1-9]\d* changed, 0 failed/);
     expect(w.quay.state().robots.some((r) => r.name === robot)).to.equal(true);
+    // …and on the ServiceAccount, what it repaired.
+    const repaired = (await eventsAbout('ServiceAccount', 'deployer', 'ev-a')).filter(
+      (e) => e.reportingInstance === 'quay-bridge-resync',
+    );
+    expect(reasons(repaired)).to.deep.equal(['RobotRecreated', 'SecretWritten']);
+    expect(repaired.find((e) => e.reason === 'RobotRecreated')?.note).to.equal(
+      `Quay robot ${robot} was missing and is created again`,
+    );
 
     expect((await w.deliver('resync', pingEvent())).status).to.equal(204);
     const again = await eventsAbout('QuayIntegration', QI_NAME);
