@@ -24,9 +24,9 @@ export const warning = (regarding: Regarding, reason: string, action: string, no
 });
 
 /**
- * A failure worth a Warning: not the races that the step's own retry resolves (a 409, a 404 on re-read), not a
- * missing configuration (the QuayIntegration's status says it once for every object), not a bad event (it names
- * no object the bridge acted on).
+ * A failure worth a Warning: not the races that the step's own retry resolves (a 409, a 404 on re-read), not an
+ * API the cluster does not serve (nothing to do there), not a missing configuration (the QuayIntegration's status
+ * says it once for every object), not a bad event (it names no object the bridge acted on).
  */
 export const failureReport = (
   regarding: Regarding,
@@ -37,6 +37,7 @@ export const failureReport = (
   switch (e._tag) {
     case 'KubeConflict':
     case 'KubeNotFound':
+    case 'KubeNotServed':
     case 'NotConfigured':
     case 'BadEvent':
       return undefined;
