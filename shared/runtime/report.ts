@@ -38,6 +38,7 @@ export const failureReport = (
     case 'KubeConflict':
     case 'KubeNotFound':
     case 'KubeNotServed':
+    case 'NotOurs': // reported by the ownership check itself (OrganizationNotOurs)
     case 'NotConfigured':
     case 'BadEvent':
       return undefined;

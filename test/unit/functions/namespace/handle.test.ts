@@ -227,7 +227,7 @@ describe('namespace step (handle)', () => {
       expect(
         w.events.recorded.map((e) => `${e.regarding.name} ${e.event.reason}`),
         c.what,
-      ).to.deep.equal(c.deleted ? [] : ['team-a OrganizationNotOurs']);
+      ).to.deep.equal(c.deleted ? ['team-a OrganizationDeleted'] : ['team-a OrganizationNotOurs']);
     }
   });
 

@@ -48,6 +48,7 @@ describe('resync step (handle)', () => {
     ]);
     expect(w.events.recorded.map((e) => `${e.regarding.name} ${e.event.reason}`)).to.deep.equal([
       'team-a OrganizationNotOurs',
+      'quay ResyncFailed', // the pass's counts, with the namespace among the failed
     ]);
   });
 
