@@ -11,7 +11,7 @@ import { connect } from 'node:tls';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { expect } from 'chai';
 import { KubeConfig } from '@kubernetes/client-node';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import {
   freePort,
   issueCertificate,
@@ -19,6 +19,7 @@ import {
   sharedControlPlane,
   type ControlPlane,
 } from '../../harness/index.js';
+import { renderInstall } from '../../event-path/manifests.js';
 import { dig } from '../../openshift-standin/dig.js';
 import { OpenShiftStandIn, outcomeAnnotation, webhookTlsFor } from '../../openshift-standin/index.js';
 import { kubeHttp, paths, type KubeAnswer, type KubeHttp } from '../../openshift-standin/kube-http.js';
@@ -80,14 +81,15 @@ describe('build webhook and build step on a real kube-apiserver', function () {
   let webhookKubeConfig: KubeConfig | undefined;
 
   /**
-   * The webhook's own identity: the ServiceAccount and ClusterRole rules of knative/webhook/rbac.yaml (names
-   * suffixed, so as not to meet an install of the manifests in the same cluster), and a token of that account.
+   * The webhook's own identity: the ServiceAccount and the ClusterRole rules of knative/webhook/rbac.yaml as the
+   * install renders them (the builder Secret's name filled in for the clusterID; names suffixed, so as not to meet
+   * an install of the manifests in the same cluster), and a token of that account.
    */
   const webhookIdentity = async (): Promise<KubeConfig> => {
-    const docs = parseAllDocuments(
-      readFileSync(join(repoRoot, 'knative', 'webhook', 'rbac.yaml'), 'utf8'),
-    ).map((d) => d.toJS() as { kind: string; rules?: unknown[] });
-    const rules = docs.find((d) => d.kind === 'ClusterRole')?.rules;
+    const rules = renderInstall().find(
+      (o) => o.kind === 'ClusterRole' && o.metadata.name === 'quay-bridge-webhook',
+    )?.rules as unknown[] | undefined;
+    if (rules === undefined) throw new Error('the install renders no ClusterRole quay-bridge-webhook');
     const saNamespace = `bw-qb-${suffix}`;
     ok(
       'create ServiceAccount',

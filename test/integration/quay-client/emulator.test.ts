@@ -284,7 +284,7 @@ describe('Quay client against the Quay emulator', function () {
       expect(await ok(client.ensureRepository('org-repos', 'app', 'the app'))).to.equal('created');
       expect(await ok(client.ensureRepository('org-repos', 'app', 'the app'))).to.equal('unchanged');
       expect(await ok(client.getRepository('org-repos', 'app'))).to.deep.equal(
-        O.some({ namespace: 'org-repos', name: 'app', isPublic: false }),
+        O.some({ namespace: 'org-repos', name: 'app', isPublic: false, description: 'the app' }),
       );
       expect(await ok(client.getRepository('org-repos', 'missing'))).to.deep.equal(O.none);
       expect(await ok(client.getRepository('org-never-made', 'app'))).to.deep.equal(O.none);
