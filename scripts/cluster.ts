@@ -11,18 +11,33 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { startAdapter, type Adapter } from '../test/event-path/adapter.js';
+import type { Adapter } from '../test/event-path/adapter.js';
 import type { BrokerStandIn } from '../test/event-path/broker.js';
 import { kubeRest, type KubeRest } from '../test/event-path/kube-rest.js';
 import { readEventPath, renderInstall, type AdapterConfig } from '../test/event-path/manifests.js';
 import type { LocalService } from '../test/event-path/services.js';
-import { startRouting, startServices, stopInReverse, webhookBackends } from '../test/event-path/stack.js';
+import {
+  healthOf,
+  startRouting,
+  startServices,
+  stopInReverse,
+  superviseAdapter,
+  webhookBackends,
+  type ProcessHealth,
+  type Supervision,
+  type Watched,
+} from '../test/event-path/stack.js';
+import { clusterCheck, watchReachability } from './reachability.js';
 
 export interface ClusterBridgeOptions {
   readonly kubeconfigPath: string;
   /** How often the resync runs after the one at start. Default: every 30 minutes, the PingSource's schedule. */
   readonly resyncIntervalMs?: number;
   readonly logDir?: string;
+  /** How exits and restarts of the bridge's processes, and the cluster lost or regained, are told. */
+  readonly supervision?: Supervision;
+  /** How often the cluster is checked. Default 5 s. */
+  readonly reachabilityIntervalMs?: number;
 }
 
 export interface ClusterBridge {
@@ -44,6 +59,10 @@ export interface ClusterBridge {
   /** Knative Services of the install not run here (the webhook's). */
   readonly notRun: readonly string[];
   readonly pids: () => readonly number[];
+  /** Every supervised process: up or not, restarts, crash-looping. */
+  readonly processes: () => readonly ProcessHealth[];
+  /** Whether the last check of the cluster failed. */
+  readonly clusterLost: () => boolean;
   readonly stop: () => Promise<void>;
 }
 
@@ -78,9 +97,12 @@ export const startClusterBridge = async (o: ClusterBridgeOptions): Promise<Clust
   const logDir = o.logDir ?? mkdtempSync(join(tmpdir(), 'quay-bridge-cluster-'));
   const install = readEventPath(renderInstall());
   const stoppers: (() => Promise<void>)[] = [];
+  const processes: Watched = [];
   let pinger: NodeJS.Timeout | undefined;
+  let reachability: ReturnType<typeof watchReachability> | undefined;
   const stop = async (): Promise<void> => {
     if (pinger !== undefined) clearInterval(pinger);
+    reachability?.stop();
     await stopInReverse(stoppers, 'stopping the bridge failed');
   };
 
@@ -118,6 +140,8 @@ export const startClusterBridge = async (o: ClusterBridgeOptions): Promise<Clust
       run: (k) => !webhooks.has(k.name),
       kubeconfigFor: () => o.kubeconfigPath,
       stoppers,
+      watched: processes,
+      ...(o.supervision === undefined ? {} : { supervision: o.supervision }),
     });
     const routing = await startRouting({
       install,
@@ -127,6 +151,8 @@ export const startClusterBridge = async (o: ClusterBridgeOptions): Promise<Clust
       namespaces,
       adapterConfig: narrow,
       stoppers,
+      watched: processes,
+      ...(o.supervision === undefined ? {} : { supervision: o.supervision }),
     });
     const { broker } = routing;
     const adapters = new Map(routing.adapters);
@@ -140,15 +166,21 @@ export const startClusterBridge = async (o: ClusterBridgeOptions): Promise<Clust
       const current = await listNamespaces();
       for (const source of install.apiServerSources) {
         await adapters.get(source.name)?.stop();
-        const a = await startAdapter({
+        const name = `apiserver_receive_adapter ${source.name}`;
+        processes.splice(0, processes.length, ...processes.filter((w) => w.name !== name));
+        const { adapter: a, supervised } = await superviseAdapter({
+          source,
           config: narrow(source, source.adapterConfig(current)),
-          name: source.name,
-          namespace: source.namespace,
           sink: broker.url,
           kubeconfigPath: o.kubeconfigPath,
-          logFile: join(logDir, `apiserver_receive_adapter.${source.name}.log`),
+          logDir,
+          resync: () => {
+            routing.ping();
+          },
+          ...(o.supervision === undefined ? {} : { supervision: o.supervision }),
         });
         adapters.set(source.name, a);
+        processes.push(supervised);
         stoppers.push(() => a.stop());
       }
     };
@@ -169,6 +201,18 @@ export const startClusterBridge = async (o: ClusterBridgeOptions): Promise<Clust
     // The adapter sends nothing for objects that existed before it started: the resync syncs them.
     routing.ping();
     pinger = setInterval(() => void ping(), o.resyncIntervalMs ?? 30 * 60_000);
+    const say =
+      o.supervision?.say ??
+      ((line: string): void => {
+        process.stderr.write(`${line}\n`);
+      });
+    reachability = watchReachability({
+      server,
+      check: await clusterCheck(o.kubeconfigPath),
+      intervalMs: o.reachabilityIntervalMs ?? 5000,
+      say,
+      onRegained: () => void ping(),
+    });
 
     return {
       server,
@@ -183,7 +227,9 @@ export const startClusterBridge = async (o: ClusterBridgeOptions): Promise<Clust
         ),
       ping,
       notRun: [...webhooks],
-      pids: () => [...[...adapters.values()].map((a) => a.pid), ...[...services.values()].map((s) => s.pid)],
+      pids: () => processes.flatMap((w) => w.current()?.pid ?? []),
+      processes: () => healthOf(processes),
+      clusterLost: () => reachability?.lost() ?? false,
       stop,
     };
   } catch (e) {

@@ -118,6 +118,9 @@ export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): Kube
           timeout: { request: timeoutMs },
           responseType: 'text',
         });
+        // Refused credentials (an exec plugin's token expired or was revoked before the TTL): read them afresh
+        // for the next request, as client-go does on a 401; the broker's retry then goes through.
+        if (res.statusCode === 401 && connection === c) connection = undefined;
         const retryAfter = res.headers['retry-after'];
         return { status: res.statusCode, body: res.body, retryAfter };
       },

@@ -10,12 +10,14 @@
 // starts (unless someone already has it), so that the adapter never takes :8080 from other processes on the
 // machine (faas-js-runtime's default port): several adapters and other tests can run side by side.
 import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { logTail, sleep, stopProcess } from '../harness/processes.js';
 import { freePort, repoRoot } from '../harness/index.js';
 import type { AdapterConfig } from './manifests.js';
 import { spawnLogged } from './processes.js';
+import type { Exit } from './supervisor.js';
 
 export interface AdapterOptions {
   readonly config: AdapterConfig;
@@ -27,6 +29,13 @@ export interface AdapterOptions {
   readonly logFile: string;
   /** How long to wait for every watch to be established. Default 60 s. */
   readonly readyTimeoutMs?: number;
+  /** Aborts the start: the adapter is stopped and the start fails. */
+  readonly signal?: AbortSignal;
+  /**
+   * Told when, once ready, the adapter lists a resource again (its watch broke, e.g. the API server restarted): like
+   * its first list, a relist sends nothing, so what changed in between is found only by a resync.
+   */
+  readonly onRelist?: () => void;
 }
 
 export interface Adapter {
@@ -35,6 +44,12 @@ export interface Adapter {
   readonly log: (lines?: number) => string;
   readonly exited: () => boolean;
   readonly stop: () => Promise<void>;
+}
+
+/** One run of the adapter's process. */
+export interface AdapterRun extends Adapter {
+  /** Settles once the process has exited. */
+  readonly exit: Promise<Exit>;
 }
 
 /** Listens on :port on all interfaces (as Go's ":port" does); undefined if someone already listens there. */
@@ -65,6 +80,43 @@ export const adapterBinary = (): string => {
   return join(dir, 'apiserver_receive_adapter');
 };
 
+/** What a file holds from byte `from` on (a restarted adapter appends to its predecessor's log). */
+const readFrom = (file: string, from: number): string => {
+  const size = statSync(file).size;
+  if (size <= from) return '';
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(size - from);
+    readSync(fd, buf, 0, buf.length, from);
+    return buf.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+};
+
+const POPULATED = '"Caches populated"';
+
+/** Watches the adapter's log from `from` on for lists of its reflectors, until the process exits. */
+const followRelists = (
+  file: string,
+  from: number,
+  m: { exited: () => boolean },
+  onRelist: () => void,
+): void => {
+  let offset = from;
+  const timer = setInterval(() => {
+    if (m.exited()) {
+      clearInterval(timer);
+      return;
+    }
+    const text = readFrom(file, offset);
+    const complete = text.lastIndexOf('\n') + 1; // whole lines only
+    offset += Buffer.byteLength(text.slice(0, complete));
+    if (text.slice(0, complete).includes(POPULATED)) onRelist();
+  }, 1000);
+  timer.unref();
+};
+
 /** client-go's reflector name for a GVR watched cluster-wide: GroupVersionResource.String(). */
 export const reflectorName = (gvr: AdapterConfig['resources'][number]['gvr']): string =>
   `${gvr.Group}/${gvr.Version}, Resource=${gvr.Resource}`;
@@ -75,7 +127,7 @@ export const reflectorName = (gvr: AdapterConfig['resources'][number]['gvr']): s
  * resourceVersion after the list's and arrives as an add event. Objects that existed before arrive as nothing,
  * as in a cluster.
  */
-export const startAdapter = async (o: AdapterOptions): Promise<Adapter> => {
+export const startAdapter = async (o: AdapterOptions): Promise<AdapterRun> => {
   const binary = adapterBinary();
   const profilingPort = await freePort();
   const held = await holdPort(ADAPTER_PROBE_PORT);
@@ -87,6 +139,7 @@ export const startAdapter = async (o: AdapterOptions): Promise<Adapter> => {
           resolve();
         });
     });
+  const logStart = existsSync(o.logFile) ? statSync(o.logFile).size : 0;
   const managed = spawnLogged('apiserver_receive_adapter', binary, [], o.logFile, {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -102,11 +155,12 @@ export const startAdapter = async (o: AdapterOptions): Promise<Adapter> => {
       PROFILING_PORT: String(profilingPort),
     },
   });
-  const adapter: Adapter = {
+  const adapter: AdapterRun = {
     pid: managed.pid,
     logFile: o.logFile,
     log: (lines = 40) => logTail(managed, lines),
     exited: () => managed.exited(),
+    exit: managed.exit,
     stop: async () => {
       await stopProcess(managed);
       managed.disarm();
@@ -116,7 +170,8 @@ export const startAdapter = async (o: AdapterOptions): Promise<Adapter> => {
   const deadline = Date.now() + (o.readyTimeoutMs ?? 60_000);
   try {
     for (;;) {
-      const log = logTail(managed, 100_000);
+      const log = readFrom(o.logFile, logStart);
+      if (o.signal?.aborted === true) throw new Error('the receive adapter: start aborted');
       if (managed.exited()) throw new Error(`the receive adapter exited:\n${adapter.log()}`);
       const missing = /could not retrieve information about resource ([^:"]+)/.exec(log);
       if (missing !== null)
@@ -127,6 +182,8 @@ export const startAdapter = async (o: AdapterOptions): Promise<Adapter> => {
       // The probe server has long tried :8080 by now (before the adapter even listed).
       if (waiting.length === 0) {
         await release();
+        if (o.onRelist !== undefined)
+          followRelists(o.logFile, logStart + Buffer.byteLength(log), managed, o.onRelist);
         return adapter;
       }
       if (Date.now() > deadline)

@@ -4,10 +4,13 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { armWatchdog, type Managed } from '../harness/processes.js';
+import type { Exit } from './supervisor.js';
 
 export interface Spawned extends Managed {
   /** Stops the watchdog of this process (call after it was stopped). */
   readonly disarm: () => void;
+  /** Settles once the process has exited (or could not be started). */
+  readonly exit: Promise<Exit>;
 }
 
 export const spawnLogged = (
@@ -27,13 +30,17 @@ export const spawnLogged = (
   });
   closeSync(fd);
   let done = false;
-  child.on('exit', () => {
-    done = true;
-  });
-  child.on('error', () => {
-    done = true;
+  const exit = new Promise<Exit>((resolve) => {
+    child.on('exit', (code, signal) => {
+      done = true;
+      resolve({ code, signal });
+    });
+    child.on('error', () => {
+      done = true;
+      resolve({ code: null, signal: null });
+    });
   });
   if (child.pid === undefined) throw new Error(`${name}: could not start ${bin}`);
   const disarm = armWatchdog([child.pid]);
-  return { name, pid: child.pid, logFile, child, exited: () => done, disarm };
+  return { name, pid: child.pid, logFile, child, exited: () => done, disarm, exit };
 };

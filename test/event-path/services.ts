@@ -9,6 +9,7 @@ import { logTail, sleep, stopProcess } from '../harness/processes.js';
 import { freePort, repoRoot } from '../harness/index.js';
 import type { KnativeService } from './manifests.js';
 import { spawnLogged } from './processes.js';
+import type { Exit } from './supervisor.js';
 
 export interface LocalServiceOptions {
   readonly service: KnativeService;
@@ -22,6 +23,10 @@ export interface LocalServiceOptions {
   /** More environment (wins over the manifest's). */
   readonly env?: Readonly<Record<string, string>>;
   readonly readyTimeoutMs?: number;
+  /** The port to listen on (a restart keeps its address: the broker's and the webhook registration's). */
+  readonly port?: number;
+  /** Aborts the start: the process is stopped and the start fails. */
+  readonly signal?: AbortSignal;
 }
 
 export interface LocalService {
@@ -33,6 +38,12 @@ export interface LocalService {
   readonly log: (lines?: number) => string;
   readonly exited: () => boolean;
   readonly stop: () => Promise<void>;
+}
+
+/** One run of a local service's process. */
+export interface LocalServiceRun extends LocalService {
+  /** Settles once the process has exited. */
+  readonly exit: Promise<Exit>;
 }
 
 const LAUNCHER = '/cnb/lifecycle/launcher';
@@ -57,10 +68,10 @@ export const localCommand = (
   return { bin: process.execPath, args: ['--import', 'tsx', ...mapped] };
 };
 
-export const startLocalService = async (o: LocalServiceOptions): Promise<LocalService> => {
+export const startLocalService = async (o: LocalServiceOptions): Promise<LocalServiceRun> => {
   const s = o.service;
   const { bin, args } = localCommand(s);
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const remapped = new Map<string, string>([[String(s.port), String(port)]]);
   for (const [from, to] of o.extraPorts ?? []) remapped.set(String(from), String(to));
   const env: Record<string, string> = {};
@@ -92,13 +103,14 @@ export const startLocalService = async (o: LocalServiceOptions): Promise<LocalSe
       ...o.env,
     },
   });
-  const local: LocalService = {
+  const local: LocalServiceRun = {
     name: s.name,
     url: `http://127.0.0.1:${port}/`,
     port,
     pid: child.pid,
     log: (lines = 40) => logTail(child, lines),
     exited: () => child.exited(),
+    exit: child.exit,
     stop: async () => {
       await stopProcess(child);
       child.disarm();
@@ -108,6 +120,7 @@ export const startLocalService = async (o: LocalServiceOptions): Promise<LocalSe
   const probe = `http://127.0.0.1:${port}${s.readinessPath}`;
   try {
     for (;;) {
+      if (o.signal?.aborted === true) throw new Error(`${s.name}: start aborted`);
       if (child.exited()) throw new Error(`${s.name} exited before it was ready:\n${local.log()}`);
       const answer = await fetch(probe, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
       if (answer?.status === 200) return local;

@@ -16,7 +16,7 @@ import { CloudEvent } from 'cloudevents';
 import { freePort, issueCertificate, sharedControlPlane, type ControlPlane } from '../harness/index.js';
 import { OpenShiftStandIn, webhookTlsFor } from '../openshift-standin/index.js';
 import { startQuayEmulator, type QuayEmulator, type QuayEmulatorOptions } from '../quay-emulator/index.js';
-import { startAdapter, type Adapter } from './adapter.js';
+import { startAdapter, type Adapter, type AdapterRun } from './adapter.js';
 import { newEventId, startBroker, type BrokerStandIn } from './broker.js';
 import type { Destination } from './delivery.js';
 import { applyInstallOrThrow, serviceAccountKubeconfig } from './install.js';
@@ -32,7 +32,74 @@ import {
   type EventPathManifests,
   type KnativeService,
 } from './manifests.js';
-import { startLocalService, type LocalService } from './services.js';
+import { startLocalService, type LocalService, type LocalServiceRun } from './services.js';
+import {
+  describeEvent,
+  supervise,
+  type Backoff,
+  type Incarnation,
+  type SupervisedState,
+  type Supervised,
+  type SupervisorEvent,
+} from './supervisor.js';
+
+/** How the stack keeps its processes running (test/event-path/supervisor.ts). */
+export interface Supervision {
+  /** Where exits, restarts and crash loops are told, one line (or a few) at a time. Default: stderr. */
+  readonly say?: (line: string) => void;
+  readonly backoff?: Partial<Backoff>;
+}
+
+/** A supervised process, as the health summary shows it. */
+export interface ProcessHealth {
+  readonly name: string;
+  readonly pid: number | undefined;
+  readonly state: SupervisedState;
+  readonly restarts: number;
+  readonly crashLooping: boolean;
+}
+
+/** The processes a stack supervises: kept here for its health summary. */
+export type Watched = Supervised<Incarnation>[];
+
+const sayOf =
+  (s: Supervision | undefined) =>
+  (line: string): void => {
+    if (s?.say !== undefined) s.say(line);
+    else process.stderr.write(`${line}\n`);
+  };
+
+export const healthOf = (watched: Watched): ProcessHealth[] =>
+  watched.map((w) => ({
+    name: w.name,
+    pid: w.current()?.pid,
+    state: w.state(),
+    restarts: w.restarts(),
+    crashLooping: w.crashLooping(),
+  }));
+
+/** A supervised local service: the same name, port and URL across restarts; pid and log of the current run. */
+const supervisedService = (first: LocalServiceRun, s: Supervised<LocalServiceRun>): LocalService => ({
+  name: first.name,
+  url: first.url,
+  port: first.port,
+  get pid() {
+    return s.current()?.pid ?? 0;
+  },
+  log: (lines) => (s.current() ?? first).log(lines),
+  exited: () => s.current() === undefined,
+  stop: () => s.stop(),
+});
+
+const supervisedAdapter = (first: AdapterRun, s: Supervised<AdapterRun>): Adapter => ({
+  get pid() {
+    return s.current()?.pid ?? 0;
+  },
+  logFile: first.logFile,
+  log: (lines) => (s.current() ?? first).log(lines),
+  exited: () => s.current() === undefined,
+  stop: () => s.stop(),
+});
 
 export interface StackOptions {
   /** Default: the shared control plane of the test run (not stopped by the stack). */
@@ -70,6 +137,8 @@ export interface StackOptions {
   /** Where logs go; default a temporary directory, removed by stop() unless keepLogs. */
   readonly logDir?: string;
   readonly keepLogs?: boolean;
+  /** How exits and restarts of the stack's processes are told. Default: on stderr. */
+  readonly supervision?: Supervision;
 }
 
 export interface Stack {
@@ -92,6 +161,8 @@ export interface Stack {
   readonly pids: () => readonly number[];
   /** The last lines of every process's log, for failure messages. */
   readonly logs: (lines?: number) => string;
+  /** Every supervised process: up or not, restarts, crash-looping. */
+  readonly processes: () => readonly ProcessHealth[];
   readonly stop: () => Promise<void>;
 }
 
@@ -136,27 +207,50 @@ export interface ServicesOptions {
   readonly secrets?: ReadonlyMap<string, string>;
   /** Each started process's stop is pushed here. */
   readonly stoppers: (() => Promise<void>)[];
+  readonly supervision?: Supervision;
+  /** Each supervised process is pushed here. */
+  readonly watched: Watched;
 }
 
 /** Starts the chosen Knative Services of the install as local processes, at once; fails if any does not start. */
 export const startServices = async (o: ServicesOptions): Promise<Map<string, LocalService>> => {
   const services = new Map<string, LocalService>();
+  const say = sayOf(o.supervision);
   const started = await Promise.allSettled(
-    o.install.services.filter(o.run).map((k) => {
+    o.install.services.filter(o.run).map(async (k) => {
       const kubeconfigPath = o.kubeconfigFor(k.serviceAccountName);
-      return startLocalService({
-        service: k,
-        logFile: join(o.logDir, `${k.name}.log`),
-        ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }),
-        extraPorts: o.podPorts?.get(k.name) ?? new Map(),
-        ...(o.secrets === undefined ? {} : { secrets: o.secrets }),
+      let port: number | undefined; // the first run's, kept by every restart
+      const s = await supervise<LocalServiceRun>({
+        name: k.name,
+        start: async (signal) => {
+          const run = await startLocalService({
+            service: k,
+            logFile: join(o.logDir, `${k.name}.log`),
+            ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }),
+            extraPorts: o.podPorts?.get(k.name) ?? new Map(),
+            ...(o.secrets === undefined ? {} : { secrets: o.secrets }),
+            ...(port === undefined ? {} : { port }),
+            signal,
+          });
+          port = run.port;
+          return run;
+        },
+        log: (run) => run.log(8),
+        onEvent: (e) => {
+          say(describeEvent(e));
+        },
+        ...(o.supervision?.backoff === undefined ? {} : { backoff: o.supervision.backoff }),
       });
+      const first = s.current();
+      if (first === undefined) throw new Error(`${k.name}: not running after its start`);
+      return { service: supervisedService(first, s), supervised: s };
     }),
   );
   for (const r of started)
     if (r.status === 'fulfilled') {
-      services.set(r.value.name, r.value);
-      o.stoppers.push(() => r.value.stop());
+      services.set(r.value.service.name, r.value.service);
+      o.watched.push(r.value.supervised);
+      o.stoppers.push(() => r.value.supervised.stop());
     }
   const failed = started.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed.length > 0)
@@ -180,6 +274,8 @@ export interface RoutingOptions {
   /** Narrows a source's adapter configuration (e.g. to the resources a cluster serves). Default: as is. */
   readonly adapterConfig?: (source: ApiServerSource, config: AdapterConfig) => AdapterConfig;
   readonly stoppers: (() => Promise<void>)[];
+  readonly supervision?: Supervision;
+  readonly watched: Watched;
 }
 
 export interface Routing {
@@ -188,6 +284,81 @@ export interface Routing {
   /** Sends each PingSource's event into the broker, as a tick of its schedule would. */
   readonly ping: () => void;
 }
+
+export interface AdapterSupervisionOptions {
+  readonly source: ApiServerSource;
+  readonly config: AdapterConfig;
+  readonly sink: string;
+  readonly kubeconfigPath: string;
+  readonly logDir: string;
+  /** Starts a resync (the PingSource's event). */
+  readonly resync: () => void;
+  readonly supervision?: Supervision;
+}
+
+/**
+ * The receive adapter of a source, supervised. Whenever it (re)lists — started again after a death, or its watch
+ * broke and it listed anew — a resync follows: a list sends nothing (its store's Replace is a no-op in
+ * knative.dev/eventing pkg/adapter/apiserver), so what changed meanwhile is found only by the resync.
+ */
+export const superviseAdapter = async (
+  o: AdapterSupervisionOptions,
+): Promise<{ readonly adapter: Adapter; readonly supervised: Supervised<AdapterRun> }> => {
+  const say = sayOf(o.supervision);
+  // Its reflectors relist one after the other: one resync once they are done (no list for 3 s).
+  let relist: NodeJS.Timeout | undefined;
+  const relisted = (): void => {
+    if (relist !== undefined) clearTimeout(relist);
+    relist = setTimeout(() => {
+      relist = undefined;
+      o.resync();
+      say(
+        '!! the receive adapter listed again (its watches broke): resync started, for what changed meanwhile.',
+      );
+    }, 3000);
+    relist.unref();
+  };
+  const s = await supervise<AdapterRun>({
+    name: `apiserver_receive_adapter ${o.source.name}`,
+    start: (signal) =>
+      startAdapter({
+        config: o.config,
+        name: o.source.name,
+        namespace: o.source.namespace,
+        sink: o.sink,
+        kubeconfigPath: o.kubeconfigPath,
+        logFile: join(o.logDir, `apiserver_receive_adapter.${o.source.name}.log`),
+        signal,
+        onRelist: relisted,
+      }),
+    log: (run) => run.log(8),
+    onEvent: (e: SupervisorEvent) => {
+      say(describeEvent(e));
+      if (e.kind === 'restarted') {
+        o.resync();
+        say('!! resync started: what changed while the receive adapter was down is synced now.');
+      }
+    },
+    ...(o.supervision?.backoff === undefined ? {} : { backoff: o.supervision.backoff }),
+  });
+  const first = s.current();
+  if (first === undefined)
+    throw new Error(`the receive adapter ${o.source.name}: not running after its start`);
+  const adapter = supervisedAdapter(first, s);
+  return {
+    adapter: {
+      ...adapter,
+      get pid() {
+        return adapter.pid;
+      },
+      stop: async () => {
+        if (relist !== undefined) clearTimeout(relist);
+        await s.stop();
+      },
+    },
+    supervised: s,
+  };
+};
 
 /**
  * The broker stand-in with the install's Triggers, resolving Knative Service references to the local processes,
@@ -217,23 +388,6 @@ export const startRouting = async (o: RoutingOptions): Promise<Routing> => {
   const intoBroker = (sink: Destination, namespace: string): boolean =>
     refKey(sink, namespace) === `Broker/${brokerSpec.namespace}/${brokerSpec.name}`;
 
-  const adapters = new Map<string, Adapter>();
-  for (const source of install.apiServerSources) {
-    if (!intoBroker(source.sink, source.namespace))
-      throw new Error(`ApiServerSource ${source.name} does not sink into the Broker`);
-    const config = source.adapterConfig(o.namespaces);
-    const a = await startAdapter({
-      config: o.adapterConfig?.(source, config) ?? config,
-      name: source.name,
-      namespace: source.namespace,
-      sink: b.url,
-      kubeconfigPath: o.kubeconfigFor(source.serviceAccountName) ?? '',
-      logFile: join(o.logDir, `apiserver_receive_adapter.${source.name}.log`),
-    });
-    adapters.set(source.name, a);
-    o.stoppers.push(() => a.stop());
-  }
-
   const ping = (): void => {
     for (const p of install.pingSources) {
       if (!intoBroker(p.sink, p.namespace)) continue;
@@ -252,6 +406,25 @@ export const startRouting = async (o: RoutingOptions): Promise<Routing> => {
       );
     }
   };
+  const adapters = new Map<string, Adapter>();
+  for (const source of install.apiServerSources) {
+    if (!intoBroker(source.sink, source.namespace))
+      throw new Error(`ApiServerSource ${source.name} does not sink into the Broker`);
+    const config = source.adapterConfig(o.namespaces);
+    const { adapter, supervised } = await superviseAdapter({
+      source,
+      config: o.adapterConfig?.(source, config) ?? config,
+      sink: b.url,
+      kubeconfigPath: o.kubeconfigFor(source.serviceAccountName) ?? '',
+      logDir: o.logDir,
+      resync: ping,
+      ...(o.supervision === undefined ? {} : { supervision: o.supervision }),
+    });
+    adapters.set(source.name, adapter);
+    o.watched.push(supervised);
+    o.stoppers.push(() => adapter.stop());
+  }
+
   return { broker: b, adapters, ping };
 };
 
@@ -273,6 +446,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
   const install = readEventPath(objects);
   const stoppers: (() => Promise<void>)[] = [];
   const kubeconfigs = new Map<string, string>();
+  const watched: Watched = [];
   let quay: QuayEmulator | undefined;
   let pinger: NodeJS.Timeout | undefined;
 
@@ -357,6 +531,8 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
       podPorts,
       secrets,
       stoppers,
+      watched,
+      ...(options.supervision === undefined ? {} : { supervision: options.supervision }),
     });
 
     // The webhook registrations of the install, pointed at the local processes over TLS; a registration whose
@@ -416,6 +592,8 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
       namespaces,
       backoffScale: options.backoffScale ?? 1,
       stoppers,
+      watched,
+      ...(options.supervision === undefined ? {} : { supervision: options.supervision }),
     });
     if (options.pingIntervalMs !== undefined) pinger = setInterval(ping, options.pingIntervalMs);
 
@@ -430,15 +608,13 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
       kubeconfigs,
       logDir,
       ping,
-      pids: () => [
-        ...[...adapters.values()].map((a) => a.pid),
-        ...[...services.values()].map((svc) => svc.pid),
-      ],
+      pids: () => watched.flatMap((w) => w.current()?.pid ?? []),
       logs: (lines = 30) =>
         [
           ...[...adapters].map(([name, a]) => `--- apiserver_receive_adapter ${name}\n${a.log(lines)}`),
           ...[...services.values()].map((svc) => `--- ${svc.name}\n${svc.log(lines)}`),
         ].join('\n'),
+      processes: () => healthOf(watched),
       stop,
     };
   } catch (e) {

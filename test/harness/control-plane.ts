@@ -7,6 +7,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
+import {
+  supervise,
+  type Backoff,
+  type Exit,
+  type Incarnation,
+  type Supervised,
+  type SupervisorEvent,
+} from '../event-path/supervisor.js';
 import { createPki, type Pki } from './certs.js';
 import { freePort, isPortFree } from './ports.js';
 import {
@@ -28,7 +36,12 @@ export interface ControlPlane {
   /** gitVersion reported by the API server's /version. */
   readonly version: string;
   readonly pki: Pki;
+  /** Every process it started (with a supervised control plane's restarts). */
   readonly pids: readonly number[];
+  /** The pid of a process running now, by name (etcd, kube-apiserver, kube-controller-manager). */
+  readonly pidOf: (name: string) => number | undefined;
+  /** Its supervised processes (none unless `supervision` was given). */
+  readonly supervised: readonly Supervised<Incarnation>[];
   readonly ports: readonly number[];
   readonly dir: string;
   stop(): Promise<void>;
@@ -39,7 +52,41 @@ export interface ControlPlaneOptions {
   readonly controllerManager?: boolean;
   /** Keep the working directory (logs, certificates, etcd data) after stop. */
   readonly keepDir?: boolean;
+  /**
+   * Keep every process running once up, as `npm start` does (test/event-path/supervisor.ts): one that exits is told
+   * here and started again with the same arguments (same ports, same etcd data). Default: not supervised.
+   */
+  readonly supervision?: {
+    readonly onEvent: (e: SupervisorEvent) => void;
+    readonly backoff?: Partial<Backoff>;
+  };
 }
+
+interface Spec {
+  readonly name: string;
+  readonly bin: string;
+  readonly args: readonly string[];
+  readonly logFile: string;
+  /** Resolves once a (re)started process serves. */
+  readonly ready?: (m: Managed) => Promise<void>;
+}
+
+/** A run of a control-plane process, for the supervisor; a restarted one has a watchdog of its own. */
+const incarnation = (m: Managed, disarm: () => void = () => undefined): Incarnation & { m: Managed } => ({
+  m,
+  pid: m.pid,
+  exit: new Promise<Exit>((resolve) => {
+    if (m.exited()) resolve({ code: m.child.exitCode, signal: m.child.signalCode });
+    else
+      m.child.once('exit', (code, signal) => {
+        resolve({ code, signal });
+      });
+  }),
+  stop: async () => {
+    await stopProcess(m);
+    disarm();
+  },
+});
 
 /** Builds the binaries if their cache is cold (minutes), else returns at once. */
 export const controlPlaneBinaries = (): string => {
@@ -138,9 +185,19 @@ export const startControlPlane = async (opts: ControlPlaneOptions = {}): Promise
   writeFileSync(kubeconfigPath, kubeconfigYaml(serverUrl, pki, pki.adminCert, pki.adminKey), { mode: 0o600 });
 
   const procs: Managed[] = [];
+  const specs: Spec[] = [];
+  const started: number[] = [];
+  const run = (spec: Spec): Managed => {
+    specs.push(spec);
+    const m = startProcess(spec.name, spec.bin, spec.args, spec.logFile);
+    started.push(m.pid);
+    return m;
+  };
+  const supervised: Supervised<Incarnation & { m: Managed }>[] = [];
   let disarm = (): void => undefined;
   const stop = async (): Promise<void> => {
     // Reverse order: controllers first, etcd last, so nothing logs storms about a vanished store.
+    for (const sv of [...supervised].reverse()) await sv.stop();
     for (const p of [...procs].reverse()) await stopProcess(p);
     disarm();
     if (opts.keepDir !== true) rmSync(dir, { recursive: true, force: true });
@@ -149,10 +206,10 @@ export const startControlPlane = async (opts: ControlPlaneOptions = {}): Promise
   try {
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
     procs.push(
-      startProcess(
-        'etcd',
-        join(bin, 'etcd'),
-        [
+      run({
+        name: 'etcd',
+        bin: join(bin, 'etcd'),
+        args: [
           '--name=default',
           `--data-dir=${join(dir, 'etcd')}`,
           `--listen-client-urls=${etcdUrl}`,
@@ -163,14 +220,21 @@ export const startControlPlane = async (opts: ControlPlaneOptions = {}): Promise
           '--unsafe-no-fsync', // a test store: durability buys nothing here and fsync dominates latency
           '--log-level=warn',
         ],
-        join(dir, 'etcd.log'),
-      ),
+        logFile: join(dir, 'etcd.log'),
+      }),
     );
+    const apiserverReady = (m: Managed): Promise<void> =>
+      waitFor(
+        'kube-apiserver /readyz',
+        [m],
+        async () => (await httpsGet(`${serverUrl}/readyz`, pki)).status === 200,
+        90_000,
+      );
     procs.push(
-      startProcess(
-        'kube-apiserver',
-        join(bin, 'kube-apiserver'),
-        [
+      run({
+        name: 'kube-apiserver',
+        bin: join(bin, 'kube-apiserver'),
+        args: [
           `--etcd-servers=${etcdUrl}`,
           '--bind-address=127.0.0.1',
           '--advertise-address=127.0.0.1',
@@ -188,8 +252,9 @@ export const startControlPlane = async (opts: ControlPlaneOptions = {}): Promise
           '--endpoint-reconciler-type=none',
           '--enable-priority-and-fairness=false',
         ],
-        join(dir, 'kube-apiserver.log'),
-      ),
+        logFile: join(dir, 'kube-apiserver.log'),
+        ready: apiserverReady,
+      }),
     );
     disarm = armWatchdog(
       procs.map((p) => p.pid),
@@ -204,10 +269,10 @@ export const startControlPlane = async (opts: ControlPlaneOptions = {}): Promise
 
     if (opts.controllerManager !== false) {
       procs.push(
-        startProcess(
-          'kube-controller-manager',
-          join(bin, 'kube-controller-manager'),
-          [
+        run({
+          name: 'kube-controller-manager',
+          bin: join(bin, 'kube-controller-manager'),
+          args: [
             `--kubeconfig=${kubeconfigPath}`,
             `--authentication-kubeconfig=${kubeconfigPath}`,
             `--authorization-kubeconfig=${kubeconfigPath}`,
@@ -220,8 +285,8 @@ export const startControlPlane = async (opts: ControlPlaneOptions = {}): Promise
             `--root-ca-file=${pki.caCert}`,
             '--controllers=namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller',
           ],
-          join(dir, 'kube-controller-manager.log'),
-        ),
+          logFile: join(dir, 'kube-controller-manager.log'),
+        }),
       );
       disarm();
       disarm = armWatchdog(
@@ -239,6 +304,38 @@ export const startControlPlane = async (opts: ControlPlaneOptions = {}): Promise
       );
     }
 
+    const watch = opts.supervision;
+    if (watch !== undefined)
+      for (const [i, spec] of specs.entries()) {
+        let first: Managed | undefined = procs[i];
+        supervised.push(
+          await supervise({
+            name: spec.name,
+            start: async (signal) => {
+              if (first !== undefined) {
+                const m = first;
+                first = undefined;
+                return incarnation(m);
+              }
+              const m = startProcess(spec.name, spec.bin, spec.args, spec.logFile);
+              started.push(m.pid);
+              const inc = incarnation(m, armWatchdog([m.pid]));
+              try {
+                await spec.ready?.(m);
+                if (signal.aborted) throw new Error(`${spec.name}: start aborted`);
+              } catch (e) {
+                await inc.stop();
+                throw e;
+              }
+              return inc;
+            },
+            log: (inc) => logTail(inc.m, 8),
+            onEvent: watch.onEvent,
+            ...(watch.backoff === undefined ? {} : { backoff: watch.backoff }),
+          }),
+        );
+      }
+
     const version = (JSON.parse((await httpsGet(`${serverUrl}/version`, pki)).body) as { gitVersion: string })
       .gitVersion;
     const kubeConfig = new KubeConfig();
@@ -249,7 +346,16 @@ export const startControlPlane = async (opts: ControlPlaneOptions = {}): Promise
       serverUrl,
       version,
       pki,
-      pids: procs.map((p) => p.pid),
+      get pids() {
+        return [...started];
+      },
+      supervised,
+      pidOf: (name) => {
+        const sv = supervised.find((x) => x.name === name);
+        if (sv !== undefined) return sv.current()?.pid;
+        const m = procs.find((p) => p.name === name);
+        return m === undefined || m.exited() ? undefined : m.pid;
+      },
       ports: [etcdClient, etcdPeer, apiPort, kcmPort],
       dir,
       stop,
