@@ -253,7 +253,7 @@ export const memoryLimitsMb = (): Map<string, number> => {
       const step = c.env?.find((e) => e.name === 'QUAY_BRIDGE_STEP')?.value;
       const m = /^(\d+)(Mi|Gi)$/.exec(c.resources?.limits?.memory ?? '');
       if (step !== undefined && m?.[1] !== undefined)
-        limits.set(step, (Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1) * (1024 * 1024)) / 1e6);
+        limits.set(step, Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1));
     }
   }
   return limits;
