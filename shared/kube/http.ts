@@ -193,9 +193,11 @@ export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): Kube
         ),
         (u) => {
           const l = u as { items?: unknown; metadata?: { continue?: unknown } } | undefined;
-          if (l === undefined || !Array.isArray(l.items))
+          // An empty PartialObjectMetadataList comes with `items: null` (a nil Go slice).
+          const listed = l?.items === null && opts.metadataOnly === true ? [] : l?.items;
+          if (l === undefined || !Array.isArray(listed))
             return TE.left<KubeError>({ _tag: 'KubeResponseInvalid', message: `GET ${path}: not a list` });
-          const items = [...acc, ...(l.items as unknown[])];
+          const items = [...acc, ...(listed as unknown[])];
           const next = l.metadata?.continue;
           return typeof next === 'string' && next !== '' ? page(next, items) : TE.right(items);
         },

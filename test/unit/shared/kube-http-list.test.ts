@@ -16,6 +16,12 @@ describe('kube/http.ts lists', () => {
       seen.push({ path: req.url ?? '', accept: req.headers.accept });
       const metadataOnly = req.headers.accept === METADATA_LIST_ACCEPT;
       const second = (req.url ?? '').includes('continue=next');
+      if ((req.url ?? '').includes('/namespaces/empty/')) {
+        res.setHeader('content-type', 'application/json');
+        // What kube-apiserver sends for an empty metadata-only list.
+        res.end(JSON.stringify({ kind: 'PartialObjectMetadataList', metadata: {}, items: null }));
+        return;
+      }
       const item = (name: string) =>
         metadataOnly
           ? {
@@ -57,6 +63,11 @@ describe('kube/http.ts lists', () => {
     ]);
     expect(seen.map((s) => s.accept)).to.deep.equal([METADATA_LIST_ACCEPT, METADATA_LIST_ACCEPT]);
     expect(seen[0]?.path).to.match(/^\/apis\/image\.openshift\.io\/v1\/namespaces\/team-a\/imagestreams\?/);
+  });
+
+  it('reads the null items of an empty metadata-only list as no items', async () => {
+    const items = await kube().list(Resources.ImageStream, { namespace: 'empty', metadataOnly: true })();
+    expect(items).to.deep.equal(E.right([]));
   });
 
   it('asks for whole objects otherwise', async () => {
