@@ -96,7 +96,10 @@ describe('hostile tenant: a burst of 1.4 MB ImageStreams against the resync and 
     const env = world().stepEnv();
     return { ...env, kube: recording(env.kube, reads, weakened) };
   };
-  /** Removes mallory's builder robot in Quay, so that the next pass makes it again and grants it every repository. */
+  /**
+   * Removes mallory's builder robot in Quay, so that the next pass makes it again and grants it every repository; and
+   * its Secret, whose stamp would otherwise let a ServiceAccount event be answered from the cluster alone.
+   */
   const dropBuilderRobot = async (): Promise<void> => {
     const quay = createQuayClient({ apiUrl: world().quay.url, token: new Token(world().quay.adminToken) });
     try {
@@ -104,6 +107,11 @@ describe('hostile tenant: a burst of 1.4 MB ImageStreams against the resync and 
     } finally {
       quay.close();
     }
+    const secret = await admin.request(
+      'DELETE',
+      `/api/v1/namespaces/${mallory}/secrets/builder-quay-${CLUSTER_ID.toLowerCase()}`,
+    );
+    expect([200, 404]).to.include(secret.status);
   };
   const builder = async () =>
     ok(
