@@ -252,6 +252,32 @@ describe('build step: handle', () => {
       expect(weak.created[0]).to.have.nested.property('metadata.namespace', r.into);
     });
 
+  it('keeps the same confinement with scheduledImageStreamImport (an import of the tag)', async () => {
+    const scheduled = [{ ...integration, spec: { ...integration.spec, scheduledImageStreamImport: true } }];
+    const forged = world({
+      build: storedBuild('Complete', {
+        'quay-registry-operator.quay.redhat.com/destination-imagestream': 'victim/app:v1',
+      }),
+      integrations: scheduled,
+    });
+    expect((await forged.deliver()).statusCode).to.equal(422);
+    expect(forged.created).to.deep.equal([]);
+    const unknown = world({
+      build: storedBuild('Complete'),
+      integrations: scheduled,
+      pushed: ['sha256:0000000000000000000000000000000000000000000000000000000000000000'],
+    });
+    expect((await unknown.deliver()).statusCode).to.equal(422);
+    expect(unknown.created).to.deep.equal([]);
+    const honest = world({ build: storedBuild('Complete'), integrations: scheduled });
+    expect((await honest.deliver()).statusCode).to.equal(204);
+    expect(honest.created[0]).to.deep.nested.include({
+      'metadata.namespace': 'team-a',
+      'spec.images[0].from.name': 'quay.example.com/openshift_team-a/app:v1',
+      'spec.images[0].importPolicy.scheduled': true,
+    });
+  });
+
   it('ignores (204) a Build of a namespace out of scope, with a Warning Event', async () => {
     const w = world({
       build: storedBuild('Complete'),
