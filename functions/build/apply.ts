@@ -2,6 +2,7 @@
 // after: a crash or a lost answer in between only means the next delivery imports the same digest again, which
 // changes nothing (the tag's head already is that image), whereas marking first could lose an import for good.
 import { pipe } from 'fp-ts/lib/function.js';
+import * as O from 'fp-ts/lib/Option.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { badEvent, type SyncError } from '../../shared/errors.js';
 import type { KubeEnv } from '../../shared/kube/client.js';
@@ -67,7 +68,7 @@ export const checkDigest = (
   quay: QuayClient,
 ): TE.TaskEither<SyncError, Refusal | ImportPlan> =>
   p.quay === undefined
-    ? TE.right(verifyDigest(p, { _tag: 'None' }, TAG_VERSIONS_LIMIT))
+    ? TE.right(verifyDigest(p, O.none, TAG_VERSIONS_LIMIT))
     : pipe(
         quay.tagVersions(p.quay.org, p.quay.repository, p.quay.tag),
         TE.mapLeft((e): SyncError => e),
