@@ -73,6 +73,10 @@ const reason = (code: number): string => {
       return 'BadRequest';
     case 403:
       return 'Forbidden';
+    case 413:
+      return 'RequestEntityTooLarge';
+    case 429:
+      return 'TooManyRequests';
     case 503:
       return 'ServiceUnavailable';
     default:

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Logger } from '../../shared/log.js';
+import { createGate } from '../../shared/runtime/gate.js';
 import {
   parseReview,
   reviewAnswer,
@@ -17,10 +18,19 @@ import { decide, plan, type SecretPresence, type SettingsView } from './plan.js'
 export const ADMISSION_PATH = '/admissionwebhook';
 
 /**
- * The API server sends at most an object and its old version (etcd keeps objects under 1.5 MiB, request bodies
- * are capped at 3 MiB), so twice that is more than any real review.
+ * The webhook is registered for Build CREATE only, so a review carries one Build (no oldObject) and the requester's
+ * user info. etcd stores no object above 1.5 MiB (a larger Build could never be created anyway); 2 MiB leaves the
+ * envelope room. Larger bodies are answered 413 without being read.
  */
-export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
+export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Admissions worked on at once (bodies read, decoded, decided); the others wait, unread, in order. With the body
+ * limit this bounds the memory requests can take (8 × 2 MiB, parsed a few times over, within the pod's 256 MiB).
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 8;
+/** Admissions that may wait for a turn; beyond, 429 with Retry-After (the API server gives a webhook 5 s anyway). */
+export const DEFAULT_MAX_QUEUED = 64;
 
 export interface AdmitEnv {
   readonly view: () => SettingsView;
@@ -95,6 +105,10 @@ export interface AdmissionHttpEnv {
   readonly admit: (request: AdmissionRequest) => Promise<Admitted>;
   readonly log: Logger;
   readonly maxBodyBytes: number;
+  /** DEFAULT_MAX_IN_FLIGHT when absent. */
+  readonly maxInFlight?: number;
+  /** DEFAULT_MAX_QUEUED when absent. */
+  readonly maxQueued?: number;
 }
 
 const outcomeOf = (d: Decision): string => {
@@ -130,8 +144,9 @@ export const answerAdmission = async (
     };
   const text = await readBody(body, env.maxBodyBytes, declaredLength);
   if (E.isLeft(text)) {
-    env.log.warn('admission refused', { outcome: 'rejected', message: text.left });
-    return { status: 400, body: statusBody(400, text.left), close: true, outcome: 'rejected' };
+    const status = text.left.includes('exceeds the limit') ? 413 : 400;
+    env.log.warn('admission refused', { outcome: 'rejected', status, message: text.left });
+    return { status, body: statusBody(status, text.left), close: true, outcome: 'rejected' };
   }
   const request = parseReview(text.right);
   if (E.isLeft(request)) {
@@ -160,20 +175,74 @@ export interface Timing {
   readonly outcome: string;
 }
 
-/** The Node request listener of the HTTPS server. */
-export const admissionListener =
-  (env: AdmissionHttpEnv, onTiming?: (t: Timing) => void) =>
-  (req: IncomingMessage, res: ServerResponse): void => {
+const send = (
+  res: ServerResponse,
+  a: HttpAnswer,
+  headers: Record<string, string>,
+  done: () => void,
+): void => {
+  const payload = JSON.stringify(a.body);
+  res.writeHead(a.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+    ...(a.close === true ? { connection: 'close' } : {}),
+    ...headers,
+  });
+  res.end(payload, done);
+};
+
+export interface AdmissionListener {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** Admissions being worked on, and waiting for a turn (tests and the bench). */
+  readonly load: () => { readonly running: number; readonly waiting: number };
+}
+
+/** The Node request listener of the HTTPS server, with its own bound on admissions at once. */
+export const admissionListener = (
+  env: AdmissionHttpEnv,
+  onTiming?: (t: Timing) => void,
+): AdmissionListener => {
+  const gate = createGate(env.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+  const maxQueued = env.maxQueued ?? DEFAULT_MAX_QUEUED;
+  let running = 0;
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const start = process.hrtime.bigint();
+    const timed = (status: number, outcome: string) => () => {
+      onTiming?.({ ms: Number(process.hrtime.bigint() - start) / 1e6, status, outcome });
+    };
+    if (gate.waiting() >= maxQueued) {
+      // Not read: the connection is closed after the answer, so the body costs nothing here.
+      const message = `the admission webhook is working on ${running} reviews with ${gate.waiting()} waiting; retry`;
+      env.log.warn('admission refused', { outcome: 'rejected', status: 429, message });
+      const refused: HttpAnswer = {
+        status: 429,
+        body: statusBody(429, message),
+        close: true,
+        outcome: 'rejected',
+      };
+      send(res, refused, { 'retry-after': '1' }, () => {
+        timed(429, 'rejected')();
+        req.destroy();
+      });
+      return;
+    }
     const declared = req.headers['content-length'];
     const length = declared === undefined ? undefined : Number(declared);
-    answerAdmission(
-      env,
-      req.method ?? 'GET',
-      req.url ?? '/',
-      req,
-      Number.isFinite(length) ? length : undefined,
-    )
+    gate
+      .run(async () => {
+        running += 1;
+        try {
+          return await answerAdmission(
+            env,
+            req.method ?? 'GET',
+            req.url ?? '/',
+            req,
+            Number.isFinite(length) ? length : undefined,
+          );
+        } finally {
+          running -= 1;
+        }
+      })
       .catch((e: unknown): HttpAnswer => {
         const message = e instanceof Error ? e.message : String(e);
         env.log.error('admission failed', { outcome: 'failed', message });
@@ -184,18 +253,8 @@ export const admissionListener =
         };
       })
       .then((a) => {
-        const payload = JSON.stringify(a.body);
-        res.writeHead(a.status, {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          ...(a.close === true ? { connection: 'close' } : {}),
-        });
-        res.end(payload, () => {
-          onTiming?.({
-            ms: Number(process.hrtime.bigint() - start) / 1e6,
-            status: a.status,
-            outcome: a.outcome ?? 'failed',
-          });
+        send(res, a, {}, () => {
+          timed(a.status, a.outcome ?? 'failed')();
           if (a.close === true) req.destroy();
         });
       })
@@ -204,3 +263,5 @@ export const admissionListener =
         res.destroy();
       });
   };
+  return Object.assign(listener, { load: () => ({ running, waiting: gate.waiting() }) });
+};

@@ -1,5 +1,6 @@
 // Build step: decode the ApiServerSource event → re-read the Build (the event is a hint, possibly stale or
-// replayed) → plan → import and mark → answer.
+// replayed) → plan (the Build alone) → confine (the settings) → verify the digest (Quay) → import and mark → answer.
+// A refusal at any of these is a Warning Event on the Build and a final answer (plan.ts says why).
 import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
@@ -9,9 +10,9 @@ import type { SyncError } from '../../shared/errors.js';
 import { getOptional } from '../../shared/kube/client.js';
 import { Resources } from '../../shared/kube/resources.js';
 import type { Step, StepResult } from '../../shared/runtime/handler.js';
-import { applyImport, type BuildEnv } from './apply.js';
+import { applyImport, checkDigest, refuseImport, type BuildEnv } from './apply.js';
 import { Build } from './build.js';
-import { plan } from './plan.js';
+import { ALL_CHECKS, confine, plan, type Candidate, type Checks } from './plan.js';
 
 export const decodeBuildEvent = decodeObjectEvent([
   { kind: 'Build', group: 'build.openshift.io', codec: Build },
@@ -19,7 +20,25 @@ export const decodeBuildEvent = decodeObjectEvent([
 
 const ignored = (reason: string): StepResult => ({ outcome: 'ignored', reason });
 
-export const buildStep: Step<BuildEnv> = {
+const importCandidate =
+  (c: Candidate, checks: Checks) =>
+  (env: BuildEnv): TE.TaskEither<SyncError, StepResult> =>
+    pipe(
+      env.settings.configured(),
+      TE.flatMap(({ settings, quay }) => {
+        const confined = confine(c, settings, checks);
+        if (confined._tag === 'Refuse') return refuseImport(c.build, confined)(env);
+        return pipe(
+          checks.verifyDigest ? checkDigest(confined, quay) : TE.right(confined),
+          TE.flatMap((p) =>
+            p._tag === 'Refuse' ? refuseImport(c.build, p)(env) : applyImport(p, settings)(env),
+          ),
+        );
+      }),
+    );
+
+/** The step; `checks` other than ALL_CHECKS only in the hostile-tenant tests (plan.ts Checks). */
+export const makeBuildStep = (checks: Checks = ALL_CHECKS): Step<BuildEnv> => ({
   name: 'build',
   run: (ce) =>
     pipe(
@@ -33,16 +52,30 @@ export const buildStep: Step<BuildEnv> = {
           TE.flatMap(
             O.match(
               () => TE.right(ignored('the Build no longer exists')),
-              (build) =>
-                pipe(
-                  TE.fromEither(plan(ref, build)),
-                  TE.flatMap((p) =>
-                    p._tag === 'Ignore' ? TE.right(ignored(p.reason)) : applyImport(p)(env),
-                  ),
-                ),
+              (build) => {
+                const p = plan(ref, build);
+                switch (p._tag) {
+                  case 'Ignore':
+                    return TE.right(ignored(p.reason));
+                  case 'Refuse':
+                    return refuseImport(
+                      {
+                        namespace,
+                        name: event.name,
+                        uid: build.metadata.uid,
+                        resourceVersion: build.metadata.resourceVersion,
+                      },
+                      p,
+                    )(env);
+                  case 'Candidate':
+                    return importCandidate(p, checks)(env);
+                }
+              },
             ),
           ),
         );
       }),
     ),
-};
+});
+
+export const buildStep: Step<BuildEnv> = makeBuildStep();

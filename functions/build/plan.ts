@@ -1,11 +1,19 @@
-// What to do about one Build, as a pure function of its current state: import the image it pushed to Quay into
+// What to do about one Build, as pure functions of its current state: import the image it pushed to Quay into
 // the destination ImageStream tag, by digest, once — or nothing. (With scheduledImageStreamImport the import is of
 // the pushed tag, as QBO's was: a scheduled import of a digest would re-import the same image forever.) QBO imported on every event of every annotated
 // Build, historical, failed and unfinished ones included (docs/qbo-compatibility.md#b5; docs/qbo-compatibility.md#build-import).
+//
+// Everything on a Build (annotations, spec.output, status) can be written by an editor of its namespace, while the
+// bridge may import into every namespace: so nothing the Build says is trusted for where the image comes from or goes
+// to (a confused deputy otherwise). Three steps: `plan` (the Build alone, no settings: most events stop here),
+// `confine` (the settings: the Build's own namespace, in scope, from that namespace's own Quay repository) and
+// `verifyDigest` (one Quay read: the digest was pushed to that tag). Anything else is refused, never imported.
 import * as E from 'fp-ts/lib/Either.js';
+import * as O from 'fp-ts/lib/Option.js';
 import * as t from 'io-ts';
-import { badEvent, type SyncError } from '../../shared/errors.js';
-import { BUILD_ANNOTATIONS } from '../../shared/names.js';
+import type { SyncError } from '../../shared/errors.js';
+import { BUILD_ANNOTATIONS, isAllowedNamespace, organizationName } from '../../shared/names.js';
+import type { TagVersion } from '../../shared/quay/types.js';
 import type { Settings } from '../../shared/settings/quay-integration.js';
 import {
   annotationsOf,
@@ -17,34 +25,95 @@ import {
   type Destination,
 } from './build.js';
 
+export interface BuildRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string | undefined;
+  readonly resourceVersion: string | undefined;
+}
+
+/** Why a Build is not imported; each is also the reason of the Warning Event recorded on the Build. */
+export type RefusalReason =
+  | 'InvalidDestination'
+  | 'InvalidOutput'
+  | 'MissingDigest'
+  | 'InvalidDigest'
+  | 'CrossNamespaceImport'
+  | 'NamespaceNotManaged'
+  | 'InvalidOrganization'
+  | 'ForeignRepository'
+  | 'RepositoryNotFound'
+  | 'UnknownDigest';
+
+export interface Refusal {
+  readonly _tag: 'Refuse';
+  readonly reason: RefusalReason;
+  readonly message: string;
+  /**
+   * The same Build can never be imported (a forged or broken Build: poison input, answered 422 and dead-lettered).
+   * False only for a namespace out of scope, which every step leaves alone (204).
+   */
+  readonly poison: boolean;
+}
+
+/** A completed, redirected Build, as it describes itself: nothing here is trusted yet. */
+export interface Candidate {
+  readonly _tag: 'Candidate';
+  readonly build: BuildRef;
+  /** The destination annotation, as written on the Build. */
+  readonly destination: Destination;
+  /** spec.output.to.name: where the Build says it pushed. */
+  readonly output: string;
+  readonly digest: string;
+}
+
+/** Where the digest is looked up in Quay. */
+export interface QuayTag {
+  readonly org: string;
+  readonly repository: string;
+  readonly tag: string;
+}
+
 export interface ImportPlan {
   readonly _tag: 'Import';
-  readonly build: {
-    readonly namespace: string;
-    readonly name: string;
-    readonly resourceVersion: string | undefined;
-  };
+  readonly build: BuildRef;
   readonly destination: Destination;
   /** `<host>/<org>/<imagestream>@<digest>`: the very image the build pushed, whatever the tag points to now. */
   readonly from: string;
   /** `<host>/<org>/<imagestream>:<tag>`: the tag the build pushed, for imports OpenShift repeats on a schedule. */
   readonly tagged: string;
+  readonly digest: string;
+  /** Undefined only when the source is no Quay repository the bridge can name (possible only unconfined). */
+  readonly quay: QuayTag | undefined;
 }
 
-export type BuildPlan = { readonly _tag: 'Ignore'; readonly reason: string } | ImportPlan;
+export type BuildPlan = { readonly _tag: 'Ignore'; readonly reason: string } | Refusal | Candidate;
+
+/**
+ * Which checks run. Production runs all of them (ALL_CHECKS); the hostile-tenant tests switch one off to show the
+ * attack it stops succeeding without it. Off, `confine` trusts the Build as the bridge once did.
+ */
+export interface Checks {
+  readonly confine: boolean;
+  readonly verifyDigest: boolean;
+}
+export const ALL_CHECKS: Checks = { confine: true, verifyDigest: true };
 
 export type ImportSettings = Pick<Settings, 'insecureRegistry' | 'scheduledImageStreamImport'>;
 
-const ignore = (reason: string): E.Either<SyncError, BuildPlan> => E.right({ _tag: 'Ignore', reason });
+const ignore = (reason: string): BuildPlan => ({ _tag: 'Ignore', reason });
+const refuse = (reason: RefusalReason, message: string, poison = true): Refusal => ({
+  _tag: 'Refuse',
+  reason,
+  message,
+  poison,
+});
 
 // OCI image-spec descriptor digest grammar: algorithm ":" encoded.
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 /** Settings are not an input: most events are ignored, and those must not cost a read of the QuayIntegration. */
-export const plan = (
-  ref: { readonly namespace: string; readonly name: string },
-  build: Build,
-): E.Either<SyncError, BuildPlan> => {
+export const plan = (ref: { readonly namespace: string; readonly name: string }, build: Build): BuildPlan => {
   const annotations = annotationsOf(build);
   const destination = annotations[BUILD_ANNOTATIONS.destination];
   const what = `Build ${ref.namespace}/${ref.name}`;
@@ -67,32 +136,126 @@ export const plan = (
   }
 
   const parsed = parseDestination(destination);
-  if (E.isLeft(parsed)) return E.left(badEvent(`${what}: ${parsed.left}`));
+  if (E.isLeft(parsed)) return refuse('InvalidDestination', `${what}: ${parsed.left}`);
   const to = outputOf(build);
   if (to?.kind !== 'DockerImage' || to.name === undefined || to.name === '')
-    return E.left(
-      badEvent(
-        `${what} carries ${BUILD_ANNOTATIONS.destination} but its spec.output.to is not a DockerImage reference`,
-      ),
+    return refuse(
+      'InvalidOutput',
+      `${what} carries ${BUILD_ANNOTATIONS.destination} but its spec.output.to is not a DockerImage reference`,
     );
   const digest = digestOf(build);
   if (digest === undefined)
-    return E.left(
-      badEvent(
-        `${what} completed without status.output.to.imageDigest, so the pushed image cannot be imported by digest; ` +
-          `import ${to.name} into ${destination} by hand (oc import-image)`,
-      ),
+    return refuse(
+      'MissingDigest',
+      `${what} completed without status.output.to.imageDigest, so the pushed image cannot be imported by digest; ` +
+        `import ${to.name} into ${destination} by hand (oc import-image)`,
     );
   if (!DIGEST.test(digest))
-    return E.left(badEvent(`${what}: status.output.to.imageDigest "${digest}" is not a digest`));
+    return refuse('InvalidDigest', `${what}: status.output.to.imageDigest "${digest}" is not a digest`);
 
-  return E.right({
-    _tag: 'Import',
-    build: { namespace: ref.namespace, name: ref.name, resourceVersion: build.metadata.resourceVersion },
+  return {
+    _tag: 'Candidate',
+    build: {
+      namespace: ref.namespace,
+      name: ref.name,
+      uid: build.metadata.uid,
+      resourceVersion: build.metadata.resourceVersion,
+    },
     destination: parsed.right,
-    from: `${repositoryOf(to.name)}@${digest}`,
-    tagged: to.name,
-  });
+    output: to.name,
+    digest,
+  };
+};
+
+/** `host[:port]/org/repo[/more]:tag` → its Quay coordinates; undefined when it has no organization part. */
+export const quayTagOf = (reference: string): QuayTag | undefined => {
+  const repository = repositoryOf(reference);
+  const tag = reference.length > repository.length + 1 ? reference.slice(repository.length + 1) : 'latest';
+  const [, org, ...rest] = repository.split('/');
+  return org === undefined || org === '' || rest.length === 0 || reference.includes('@')
+    ? undefined
+    : { org, repository: rest.join('/'), tag };
+};
+
+/**
+ * Where the image may come from and go to, from the settings alone: the Build's own namespace, only if it is in
+ * scope, from `<registry host>/<org of that namespace>/<imagestream>:<tag>`, which is exactly what the webhook wrote
+ * into spec.output.to. The import's source is built from the settings, never copied from the Build.
+ */
+export const confine = (c: Candidate, s: Settings, checks: Checks = ALL_CHECKS): Refusal | ImportPlan => {
+  const what = `Build ${c.build.namespace}/${c.build.name}`;
+  if (!checks.confine)
+    return {
+      _tag: 'Import',
+      build: c.build,
+      destination: c.destination,
+      from: `${repositoryOf(c.output)}@${c.digest}`,
+      tagged: c.output,
+      digest: c.digest,
+      quay: quayTagOf(c.output),
+    };
+  const { namespace } = c.build;
+  if (c.destination.namespace !== namespace)
+    return refuse(
+      'CrossNamespaceImport',
+      `${what} asks for an import into namespace ${c.destination.namespace} (annotation ` +
+        `${BUILD_ANNOTATIONS.destination}); quay-bridge imports only into the Build's own namespace`,
+    );
+  if (!isAllowedNamespace(namespace, s))
+    return refuse(
+      'NamespaceNotManaged',
+      `${what}: namespace ${namespace} is not managed by quay-bridge (allowlistNamespaces/denylistNamespaces ` +
+        `of QuayIntegration ${s.name}); nothing is imported`,
+      false,
+    );
+  const org = organizationName(s.organizationPrefix, namespace);
+  if (E.isLeft(org)) return refuse('InvalidOrganization', `${what}: ${org.left.message}`);
+  const { imageStream, tag } = c.destination;
+  const tagged = `${s.quay.registryHost}/${org.right}/${imageStream}:${tag}`;
+  if (c.output !== tagged)
+    return refuse(
+      'ForeignRepository',
+      `${what}: spec.output.to is ${c.output}, not ${tagged}, the Quay repository of namespace ${namespace} for ` +
+        `ImageStreamTag ${imageStream}:${tag}; quay-bridge imports only from the namespace's own organization`,
+    );
+  return {
+    _tag: 'Import',
+    build: c.build,
+    destination: { namespace, imageStream, tag },
+    from: `${s.quay.registryHost}/${org.right}/${imageStream}@${c.digest}`,
+    tagged,
+    digest: c.digest,
+    quay: { org: org.right, repository: imageStream, tag },
+  };
+};
+
+/**
+ * Quay's word on the digest: it must be one of the versions of the tag the Build pushed (a Build edited to Complete
+ * with a digest from elsewhere is refused here rather than imported or retried).
+ */
+export const verifyDigest = (
+  p: ImportPlan,
+  versions: O.Option<readonly TagVersion[]>,
+  limit: number,
+): Refusal | ImportPlan => {
+  const what = `Build ${p.build.namespace}/${p.build.name}`;
+  if (p.quay === undefined)
+    return refuse('ForeignRepository', `${what}: spec.output.to names no Quay repository (${p.tagged})`);
+  const where = `${p.quay.org}/${p.quay.repository}`;
+  if (O.isNone(versions))
+    return refuse(
+      'RepositoryNotFound',
+      `${what}: Quay has no repository ${where} (or refuses to show it), so status.output.to.imageDigest ` +
+        `${p.digest} cannot have been pushed there; nothing is imported`,
+    );
+  if (!versions.value.some((v) => v.manifestDigest === p.digest))
+    return refuse(
+      'UnknownDigest',
+      `${what}: Quay has no version of ${where}:${p.quay.tag} with digest ${p.digest} ` +
+        `(${versions.value.length === limit ? `the newest ${limit} versions` : 'every version'} checked), so the ` +
+        'Build did not push it; nothing is imported',
+    );
+  return p;
 };
 
 /**

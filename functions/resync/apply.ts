@@ -244,10 +244,11 @@ export const reconcileAll =
       TE.Do,
       TE.bind('namespaces', () => listDecoded(env.kube, Namespace, Resources.Namespace)),
       TE.bind('serviceAccounts', () => listDecoded(env.kube, ServiceAccount, Resources.ServiceAccount)),
+      // Names only: tenants decide how large an ImageStream is (kube/client.ts ListOptions.metadataOnly).
       TE.bind('imageStreams', () =>
         served(Resources.ImageStream)
           ? pipe(
-              listServed(env.kube, ImageStream, Resources.ImageStream),
+              listServed(env.kube, ImageStream, Resources.ImageStream, { metadataOnly: true }),
               TE.map(O.getOrElse((): readonly ImageStream[] => [])),
             )
           : TE.right<KubeError, readonly ImageStream[]>([]),

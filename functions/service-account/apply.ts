@@ -39,8 +39,10 @@ const grantExisting = (target: RobotTarget, robots: ReadonlySet<string>): Effect
   pipe(
     RTE.asks((env: WorkEnv) => env.kube),
     RTE.flatMapTaskEither((kube) =>
+      // Names only: tenants decide how large an ImageStream is (kube/client.ts ListOptions.metadataOnly).
       listServed(kube, ImageStream, Resources.ImageStream, {
         namespace: target.serviceAccount.metadata.namespace,
+        metadataOnly: true,
       }),
     ),
     RTE.flatMap((streams) =>

@@ -28,6 +28,12 @@ export interface ListOptions {
   readonly namespace?: string;
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
+  /**
+   * Only each item's `metadata` (a PartialObjectMetadataList: items of kind PartialObjectMetadata). For kinds whose
+   * size tenants control (an ImageStream can be ~1.5 MB) when only names are needed: memory stays bounded by the
+   * number of objects, not by what their owners put in them.
+   */
+  readonly metadataOnly?: boolean;
 }
 
 export interface DeleteOptions {

@@ -57,6 +57,9 @@ const messageOf = (body: string, status: number): string => {
 
 const parseJson = (body: string): unknown => (body === '' ? undefined : JSON.parse(body));
 
+/** Server-side conversion to metadata only (meta.k8s.io/v1), without fallback: a full list is never what was asked. */
+export const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+
 export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): KubeClient => {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const pageSize = options.pageSize ?? 500;
@@ -97,6 +100,7 @@ export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): Kube
     path: string,
     search: Record<string, string>,
     body?: { readonly contentType: string; readonly json: unknown },
+    accept = 'application/json',
   ): TE.TaskEither<KubeError, Response> =>
     TE.tryCatch(
       async () => {
@@ -107,7 +111,7 @@ export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): Kube
           searchParams: search,
           headers: {
             ...c.headers,
-            accept: 'application/json',
+            accept,
             ...(body === undefined ? {} : { 'content-type': body.contentType }),
           },
           ...(body === undefined ? {} : { body: JSON.stringify(body.json) }),
@@ -164,8 +168,9 @@ export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): Kube
     path: string,
     search: Record<string, string> = {},
     body?: { readonly contentType: string; readonly json: unknown },
+    accept?: string,
   ): TE.TaskEither<KubeError, unknown> =>
-    TE.flatMap(send(method, path, search, body), expectJson(method, path));
+    TE.flatMap(send(method, path, search, body, accept), expectJson(method, path));
 
   const list = (type: Parameters<KubeClient['list']>[0], opts: ListOptions = {}) => {
     const path = collectionPath(type, opts.namespace);
@@ -174,17 +179,25 @@ export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): Kube
       acc: readonly unknown[],
     ): TE.TaskEither<KubeError, readonly unknown[]> =>
       TE.flatMap(
-        call('GET', path, {
-          limit: String(pageSize),
-          ...(token === undefined ? {} : { continue: token }),
-          ...(opts.labelSelector === undefined ? {} : { labelSelector: opts.labelSelector }),
-          ...(opts.fieldSelector === undefined ? {} : { fieldSelector: opts.fieldSelector }),
-        }),
+        call(
+          'GET',
+          path,
+          {
+            limit: String(pageSize),
+            ...(token === undefined ? {} : { continue: token }),
+            ...(opts.labelSelector === undefined ? {} : { labelSelector: opts.labelSelector }),
+            ...(opts.fieldSelector === undefined ? {} : { fieldSelector: opts.fieldSelector }),
+          },
+          undefined,
+          opts.metadataOnly === true ? METADATA_LIST_ACCEPT : undefined,
+        ),
         (u) => {
           const l = u as { items?: unknown; metadata?: { continue?: unknown } } | undefined;
-          if (l === undefined || !Array.isArray(l.items))
+          // An empty PartialObjectMetadataList comes with `items: null` (a nil Go slice).
+          const listed = l?.items === null && opts.metadataOnly === true ? [] : l?.items;
+          if (l === undefined || !Array.isArray(listed))
             return TE.left<KubeError>({ _tag: 'KubeResponseInvalid', message: `GET ${path}: not a list` });
-          const items = [...acc, ...(l.items as unknown[])];
+          const items = [...acc, ...(listed as unknown[])];
           const next = l.metadata?.continue;
           return typeof next === 'string' && next !== '' ? page(next, items) : TE.right(items);
         },

@@ -21,7 +21,7 @@ import { deleteRepository, ensureRepository, getRepository, listRepositories } f
 import type { QuayHttp, QuayOp } from './request.js';
 import { deleteRobot, ensureRobot, getRobot, listRobots, regenerateRobot } from './robots.js';
 import { keyedLock } from './serialize.js';
-import { listTags } from './tags.js';
+import { listTags, tagVersions } from './tags.js';
 import type { Change, Prototype, QuayClient, QuayError } from './types.js';
 import { currentUser } from './user.js';
 
@@ -116,5 +116,6 @@ export const bindQuayClient = (http: QuayHttp, secret: string): QuayClient => {
     deleteRepositoryPermission: run(deleteRepositoryPermission),
     listRepositories: run(listRepositories),
     listTags: run(listTags),
+    tagVersions: run(tagVersions),
   };
 };

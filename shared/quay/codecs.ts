@@ -89,6 +89,13 @@ export const TagList = t.type({
 });
 export type TagList = t.TypeOf<typeof TagList>;
 
+/** A tag's history (`specificTag`): ended versions carry `end_ts`. */
+export const TagHistory = t.type({
+  tags: t.readonlyArray(
+    t.intersection([t.type({ name: t.string, manifest_digest: t.string }), t.partial({ end_ts: t.number })]),
+  ),
+});
+
 /** The response's JSON body as A, or QuayResponseInvalid naming each field that failed (never echoing a value). */
 export const decodeBody =
   <A>(codec: t.Decoder<unknown, A>) =>

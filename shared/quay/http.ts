@@ -49,7 +49,7 @@ export interface TransportOptions {
   /** The API origin, e.g. https://quay.example.com (Quay's API paths are absolute). */
   readonly apiUrl: string;
   readonly token: Token;
-  /** Skip TLS verification for this Quay only (QuayIntegration insecureRegistry). */
+  /** Skip TLS verification for this Quay only (QuayIntegration insecureSkipTLSVerifyAPI; never insecureRegistry). */
   readonly insecure?: boolean;
   /** PEM certificates trusted in addition to Node's root store. */
   readonly caBundle?: string;

@@ -2,14 +2,16 @@
 import { pipe } from 'fp-ts/lib/function.js';
 import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
-import { decodeBody, TagList } from './codecs.js';
+import { decodeBody, TagHistory, TagList } from './codecs.js';
 import { failureOf } from './errors.js';
 import { paths } from './paths.js';
 import { get, send, type QuayOp } from './request.js';
-import type { QuayError, Tag } from './types.js';
+import type { QuayError, Tag, TagVersion } from './types.js';
 
 // Quay clamps `limit` to 1–100.
 const PAGE_SIZE = 100;
+/** How many versions of one tag tagVersions reads: one page, Quay's largest. */
+export const TAG_VERSIONS_LIMIT = PAGE_SIZE;
 const MAX_PAGES = 1_000;
 
 /**
@@ -49,6 +51,34 @@ const walk = (
             });
           return walk(org, repo, page + 1, all);
         }),
+      );
+    }),
+  );
+
+/**
+ * One request for the newest versions of one tag, its history included (no onlyActiveTags): what a Build that
+ * pushed this tag a moment ago must find its digest among (docs/quay-api.md#tags).
+ */
+export const tagVersions = (
+  org: string,
+  repo: string,
+  tag: string,
+): QuayOp<O.Option<readonly TagVersion[]>> =>
+  pipe(
+    send(get(paths.tags(org, repo), { specificTag: tag, limit: String(TAG_VERSIONS_LIMIT) })),
+    RTE.flatMap((res): QuayOp<O.Option<readonly TagVersion[]>> => {
+      if (res.status === 404 || res.status === 403) return RTE.right(O.none);
+      if (res.status !== 200) return RTE.left(failureOf(res));
+      return pipe(
+        RTE.fromEither(decodeBody(TagHistory)(res)),
+        RTE.map((list) =>
+          O.some(
+            list.tags
+              // Quay's specificTag is an exact match; this keeps the answer honest if a Quay ever widened it.
+              .filter((t) => t.name === tag)
+              .map((t) => ({ manifestDigest: t.manifest_digest, current: t.end_ts === undefined })),
+          ),
+        ),
       );
     }),
   );

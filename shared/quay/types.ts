@@ -54,6 +54,13 @@ export interface Tag {
   readonly manifestDigest: string;
 }
 
+/** One version of a tag in Quay's tag history: the manifest it pointed at, and whether it still does. */
+export interface TagVersion {
+  readonly manifestDigest: string;
+  /** No `end_ts`: the tag's current version (one with a future expiry has an `end_ts` too, and counts as ended). */
+  readonly current: boolean;
+}
+
 export interface CurrentUser {
   readonly username: string;
   readonly superUser: boolean;
@@ -132,4 +139,13 @@ export interface QuayClient {
   readonly listRepositories: (org: string) => QuayResult<readonly string[]>;
   /** Every tag of a repository (follows page/has_additional); `none` when the repository is missing. */
   readonly listTags: (org: string, repo: string) => QuayResult<O.Option<readonly Tag[]>>;
+  /**
+   * The newest versions of one tag, newest first (one request: at most TAG_VERSIONS_LIMIT of them); `none` when the
+   * repository is missing or not readable.
+   */
+  readonly tagVersions: (
+    org: string,
+    repo: string,
+    tag: string,
+  ) => QuayResult<O.Option<readonly TagVersion[]>>;
 }

@@ -57,6 +57,7 @@ export interface SettingsReport {
 export interface QuayClientParams {
   readonly apiUrl: string;
   readonly token: Token;
+  /** spec.insecureSkipTLSVerifyAPI (never insecureRegistry: that one is about image imports). */
   readonly insecure: boolean;
   readonly caBundle: string | undefined;
 }
@@ -221,7 +222,7 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
   const quayFor = (settings: Settings, token: Token): QuayClient => {
     const key = JSON.stringify([
       settings.quay.apiUrl,
-      settings.insecureRegistry,
+      settings.insecureSkipTLSVerifyAPI,
       settings.caBundle ?? '',
       token.reveal(),
     ]);
@@ -233,7 +234,7 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
         options.makeQuay({
           apiUrl: settings.quay.apiUrl,
           token,
-          insecure: settings.insecureRegistry,
+          insecure: settings.insecureSkipTLSVerifyAPI,
           caBundle: settings.caBundle,
         }),
       );

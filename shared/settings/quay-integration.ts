@@ -30,6 +30,9 @@ export const QuayIntegrationSpec = t.intersection([
     deleteRepositoriesWithImageStreams: t.boolean,
     // quay-bridge: PEM bundle trusted for Quay's API in addition to the system CAs.
     quayCABundle: t.string,
+    // quay-bridge: skip TLS verification of Quay's API, which carries the org-admin token (default false; prefer
+    // quayCABundle). insecureRegistry no longer does (it is the image imports' and pulls' setting, as in QBO).
+    insecureSkipTLSVerifyAPI: t.boolean,
   }),
 ]);
 export type QuayIntegrationSpec = t.TypeOf<typeof QuayIntegrationSpec>;
@@ -82,7 +85,10 @@ export interface Settings {
   readonly clusterID: string;
   readonly organizationPrefix: string;
   readonly quay: QuayEndpoint;
+  /** Image imports and pulls only (ImageStreamImport importPolicy.insecure), QBO's meaning. */
   readonly insecureRegistry: boolean;
+  /** TLS verification of Quay's API off: an explicit choice, never implied by insecureRegistry. */
+  readonly insecureSkipTLSVerifyAPI: boolean;
   readonly scheduledImageStreamImport: boolean;
   readonly caBundle: string | undefined;
   readonly allowlistNamespaces: readonly string[];
@@ -155,6 +161,7 @@ export const resolveSettings = (qi: QuayIntegration): E.Either<InvalidSettings, 
       organizationPrefix: prefix,
       quay,
       insecureRegistry: spec.insecureRegistry ?? false,
+      insecureSkipTLSVerifyAPI: spec.insecureSkipTLSVerifyAPI ?? false,
       scheduledImageStreamImport: spec.scheduledImageStreamImport ?? false,
       caBundle: spec.quayCABundle,
       allowlistNamespaces: spec.allowlistNamespaces ?? [],

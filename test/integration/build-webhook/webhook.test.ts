@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { CloudEvent, HTTP } from 'cloudevents';
+import * as E from 'fp-ts/lib/Either.js';
 import { expect } from 'chai';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
@@ -21,15 +22,24 @@ import {
 } from '../../harness/index.js';
 import { renderInstall } from '../../event-path/manifests.js';
 import { dig } from '../../openshift-standin/dig.js';
-import { OpenShiftStandIn, outcomeAnnotation, webhookTlsFor } from '../../openshift-standin/index.js';
+import {
+  OpenShiftStandIn,
+  outcomeAnnotation,
+  parseImageRef,
+  webhookTlsFor,
+} from '../../openshift-standin/index.js';
 import { kubeHttp, paths, type KubeAnswer, type KubeHttp } from '../../openshift-standin/kube-http.js';
 import { eventually } from '../../openshift-standin/wait.js';
+import { startQuayEmulator, type QuayEmulator } from '../../quay-emulator/index.js';
 import { startWebhook, type Webhook } from '../../../functions/build-webhook/main.js';
+import { createQuayClient } from '../../../shared/quay/client.js';
+import { Token } from '../../../shared/settings/quay-integration.js';
 import { memoryLogger } from '../../../shared/log.js';
 
 // `openshift`: the name knative/webhook/rbac.yaml narrows Secret access to is builder-quay-openshift.
 const CLUSTER_ID = 'openshift';
-const QUAY = 'quay.example.com:8443';
+/** The Quay emulator's host:port, once it runs: the build step asks it about pushed digests. */
+let QUAY = '';
 const A = 'quay-registry-operator.quay.redhat.com/';
 const WEBHOOK_NAME = 'quayintegration.quay.redhat.com';
 
@@ -64,6 +74,7 @@ describe('build webhook and build step on a real kube-apiserver', function () {
   const tmp = (...parts: string[]): string => join(dir!, ...parts);
   let webhook: Webhook | undefined;
   let standIn: OpenShiftStandIn | undefined;
+  let quay: QuayEmulator | undefined;
   let step: ChildProcess | undefined;
   let stepUrl = '';
   const stepOutput: string[] = [];
@@ -173,8 +184,31 @@ describe('build webhook and build step on a real kube-apiserver', function () {
     writeFileSync(tmp('tls.crt'), readFileSync(issued.cert));
     writeFileSync(tmp('tls.key'), readFileSync(issued.key));
 
-    standIn = new OpenShiftStandIn({ webhookTls: webhookTlsFor(cp.pki) });
+    quay = await startQuayEmulator({ seed: 7 });
+    QUAY = quay.registryHost;
+    const emulator = quay;
+    standIn = new OpenShiftStandIn({
+      webhookTls: webhookTlsFor(cp.pki),
+      // A push to this Quay lands in it, as a real build's would (a push elsewhere is no concern of this Quay).
+      onPush: (ref, digest) => {
+        const parsed = parseImageRef(ref);
+        const [host, org = '', ...repo] = (parsed?.repository ?? '').split('/');
+        if (host === emulator.registryHost)
+          emulator.pushTag(org, repo.join('/'), parsed?.tag ?? 'latest', digest);
+      },
+    });
     await standIn.start(cp.kubeConfig);
+    // The organizations and repositories the namespace and image-stream steps would have made.
+    const quayClient = createQuayClient({ apiUrl: quay.url, token: new Token(quay.adminToken) });
+    try {
+      for (const namespace of [ns.team, ns.other, ns.fresh]) {
+        const org = `${CLUSTER_ID}_${namespace}`;
+        if (E.isLeft(await quayClient.ensureOrganization(org)())) throw new Error(`organization ${org}`);
+        if (E.isLeft(await quayClient.ensureRepository(org, 'app', 'test')())) throw new Error(`${org}/app`);
+      }
+    } finally {
+      quayClient.close();
+    }
 
     for (const name of Object.values(ns))
       ok(`create ${name}`, await http().create(paths.namespaces, { metadata: { name } }));
@@ -186,7 +220,7 @@ describe('build webhook and build step on a real kube-apiserver', function () {
       'create token Secret',
       await http().create(paths.secrets(`bw-qb-${suffix}`), {
         metadata: { name: 'quay-token' },
-        stringData: { token: 'not-used-by-the-webhook' },
+        stringData: { token: quay.adminToken },
       }),
     );
     // The namespace step would make these; here the test provisions two namespaces by hand.
@@ -210,7 +244,7 @@ describe('build webhook and build step on a real kube-apiserver', function () {
         metadata: { name: qiName },
         spec: {
           clusterID: CLUSTER_ID,
-          quayHostname: `https://${QUAY}`,
+          quayHostname: quay.url,
           credentialsSecret: { namespace: `bw-qb-${suffix}`, name: 'quay-token' },
           insecureRegistry: true,
         },
@@ -307,6 +341,7 @@ describe('build webhook and build step on a real kube-apiserver', function () {
     }
     await webhook?.stop();
     await standIn?.stop();
+    await quay?.close();
     if (client !== undefined) {
       for (const name of [...Object.values(ns), `bw-qb-${suffix}`])
         await http()

@@ -49,17 +49,25 @@ describe('build webhook: malformed requests get a clear 400, never a crash', () 
     expect(statusOf(a.body).message).to.include('not an admission.k8s.io/v1 AdmissionReview');
   });
 
-  it('answers 400 to a body larger than the limit, and asks to close the connection', async () => {
-    const huge = Buffer.alloc(7 * 1024 * 1024, 0x20);
+  it('answers 413 to a body larger than one Build review needs (2 MiB), and asks to close the connection', async () => {
+    const huge = Buffer.alloc(2 * 1024 * 1024 + 1, 0x20);
     const a = await send(huge);
-    expect(a.status).to.equal(400);
+    expect(a.status).to.equal(413);
     expect(a.close).to.equal(true);
-    expect(statusOf(a.body).message).to.equal('the request body exceeds the limit of 6291456 bytes');
+    expect(statusOf(a.body)).to.deep.include({
+      code: 413,
+      message: 'the request body exceeds the limit of 2097152 bytes',
+    });
   });
 
-  it('answers 400 at once when Content-Length announces too much', async () => {
+  it('reads a review of a Build as large as etcd stores (1.5 MiB) to its end', async () => {
+    const big = build({ annotations: { ballast: 'x'.repeat(1.5 * 1024 * 1024) } });
+    expect((await sendReview(review(big))).status).to.equal(200);
+  });
+
+  it('answers 413 at once when Content-Length announces too much', async () => {
     const a = await send('{}', { declaredLength: 100, maxBodyBytes: 10 });
-    expect(a.status).to.equal(400);
+    expect(a.status).to.equal(413);
     expect(statusOf(a.body).message).to.equal('the request body of 100 bytes exceeds the limit of 10 bytes');
   });
 

@@ -3,10 +3,15 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import type { KubeClient, Patch } from '../../../shared/kube/client.js';
 import { kubeErrorOfStatus } from '../../../shared/kube/errors.js';
 import type { ObjectRef, ResourceType } from '../../../shared/kube/resources.js';
+import { memoryEvents } from '../../../shared/kube/events.js';
 import { memoryLogger } from '../../../shared/log.js';
 import { makeHandler } from '../../../shared/runtime/handler.js';
-import { buildStep } from '../../../functions/build/handle.js';
+import { createSettingsSource } from '../../../shared/settings/load.js';
+import { buildStep, makeBuildStep } from '../../../functions/build/handle.js';
 import type { BuildEnv } from '../../../functions/build/apply.js';
+import { ALL_CHECKS, type Checks } from '../../../functions/build/plan.js';
+import { tokenSecret } from '../shared/fakes/env.js';
+import { fakeQuay } from '../shared/fakes/quay.js';
 
 const DIGEST = 'sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945';
 const IMPORTED = 'quay-registry-operator.quay.redhat.com/destination-imagestreamtag-imported';
@@ -17,6 +22,7 @@ const storedBuild = (phase: string, annotations: Record<string, string> = {}) =>
   metadata: {
     name: 'app-1',
     namespace: 'team-a',
+    uid: 'build-uid',
     resourceVersion: '10',
     annotations: {
       'quay-registry-operator.quay.redhat.com/quay-registry-operator-managed': 'true',
@@ -41,6 +47,7 @@ const integration = {
     insecureRegistry: true,
   },
 };
+const TOKEN_SECRET = tokenSecret();
 
 const success = {
   kind: 'ImageStreamImport',
@@ -63,16 +70,25 @@ const world = (
     importAnswer?: unknown;
     /** Another writer changes the Build while the import runs. */
     changedDuringImport?: boolean;
+    /** What Quay's openshift_team-a/app:v1 was pushed with, newest first (default: the Build's digest). */
+    pushed?: readonly string[];
+    checks?: Checks;
   } = {},
 ) => {
   const build = o.build === undefined ? undefined : structuredClone(o.build);
   const created: unknown[] = [];
   const patches: { ref: ObjectRef; patch: Patch }[] = [];
   const kube: KubeClient = {
-    get: (ref) =>
-      ref.type.kind === 'Build' && build !== undefined && ref.name === 'app-1' && ref.namespace === 'team-a'
+    get: (ref) => {
+      if (ref.type.kind === 'Secret' && ref.namespace === 'quay-bridge' && ref.name === 'quay-token')
+        return TE.right(TOKEN_SECRET);
+      return ref.type.kind === 'Build' &&
+        build !== undefined &&
+        ref.name === 'app-1' &&
+        ref.namespace === 'team-a'
         ? TE.right(structuredClone(build))
-        : TE.left(kubeErrorOfStatus(404, 'not found')),
+        : TE.left(kubeErrorOfStatus(404, 'not found'));
+    },
     list: (type: ResourceType) =>
       type.kind === 'QuayIntegration' ? TE.right(o.integrations ?? [integration]) : TE.right([]),
     create: (type, _ns, body) => {
@@ -103,8 +119,13 @@ const world = (
     discover: () => TE.left(kubeErrorOfStatus(500, 'unexpected')),
   };
   const log = memoryLogger();
-  const env: BuildEnv = { kube, log };
-  const handle = makeHandler(buildStep, () => Promise.resolve(env));
+  const events = memoryEvents();
+  const quay = fakeQuay();
+  quay.addOrg('openshift_team-a').repos.set('app', new Map());
+  for (const d of [...(o.pushed ?? [DIGEST])].reverse()) quay.push('openshift_team-a', 'app', 'v1', d);
+  const settings = createSettingsSource({ kube, ttlMs: 0, makeQuay: () => quay });
+  const env: BuildEnv = { kube, log, settings, events };
+  const handle = makeHandler(makeBuildStep(o.checks ?? ALL_CHECKS), () => Promise.resolve(env));
   const deliver = (data: unknown = build, type = 'dev.knative.apiserver.resource.update') =>
     handle({
       cloudevent: {
@@ -119,7 +140,7 @@ const world = (
         data,
       },
     });
-  return { deliver, created, patches, log, current: () => build };
+  return { deliver, created, patches, log, events, quay, current: () => build };
 };
 
 describe('build step: handle', () => {
@@ -142,6 +163,138 @@ describe('build step: handle', () => {
       { type: 'merge', body: { metadata: { resourceVersion: '10', annotations: { [IMPORTED]: 'true' } } } },
     ]);
     expect(w.log.lines[0]).to.deep.include({ step: 'build', outcome: 'updated', status: 204 });
+  });
+
+  it('checks the digest with one Quay read and says so on the Build with a Normal Event', async () => {
+    const w = world({ build: storedBuild('Complete') });
+    expect((await w.deliver()).statusCode).to.equal(204);
+    expect(w.quay.calls.filter((c) => c.startsWith('tagVersions'))).to.deep.equal([
+      'tagVersions(openshift_team-a,app,v1)',
+    ]);
+    expect(w.events.recorded).to.deep.equal([
+      {
+        regarding: {
+          apiVersion: 'build.openshift.io/v1',
+          kind: 'Build',
+          namespace: 'team-a',
+          name: 'app-1',
+          uid: 'build-uid',
+        },
+        event: {
+          type: 'Normal',
+          reason: 'Imported',
+          action: 'ImportImage',
+          note: `Imported quay.example.com/openshift_team-a/app@${DIGEST} into ImageStreamTag team-a/app:v1`,
+        },
+      },
+    ]);
+  });
+
+  const refusals: {
+    readonly what: string;
+    readonly build: Record<string, unknown>;
+    readonly pushed?: readonly string[];
+    readonly weakened: Checks;
+    readonly reason: string;
+    readonly status: number;
+    /** Where the weakened step imports to. */
+    readonly into: string;
+  }[] = [
+    {
+      what: 'an annotation naming another namespace',
+      build: storedBuild('Complete', {
+        'quay-registry-operator.quay.redhat.com/destination-imagestream': 'victim/app:v1',
+      }),
+      weakened: { ...ALL_CHECKS, confine: false },
+      reason: 'CrossNamespaceImport',
+      status: 422,
+      into: 'victim',
+    },
+    {
+      what: "spec.output.to in another namespace's organization",
+      build: {
+        ...storedBuild('Complete'),
+        spec: { output: { to: { kind: 'DockerImage', name: 'quay.example.com/openshift_victim/app:v1' } } },
+      },
+      weakened: { ...ALL_CHECKS, confine: false, verifyDigest: false },
+      reason: 'ForeignRepository',
+      status: 422,
+      into: 'team-a',
+    },
+    {
+      what: 'a digest Quay does not have in the repository',
+      build: storedBuild('Complete'),
+      pushed: ['sha256:0000000000000000000000000000000000000000000000000000000000000000'],
+      weakened: { ...ALL_CHECKS, verifyDigest: false },
+      reason: 'UnknownDigest',
+      status: 422,
+      into: 'team-a',
+    },
+  ];
+  for (const r of refusals)
+    it(`refuses ${r.what}: no import, a Warning Event ${r.reason}, ${r.status} (the weakened step imports)`, async () => {
+      const w = world({ build: r.build, ...(r.pushed === undefined ? {} : { pushed: r.pushed }) });
+      const a = await w.deliver();
+      expect(a.statusCode).to.equal(r.status);
+      expect(a.body).to.include(`not imported (${r.reason})`);
+      expect(w.created).to.deep.equal([]);
+      expect(w.patches).to.deep.equal([]);
+      expect(w.events.recorded.map((e) => [e.regarding.name, e.event.type, e.event.reason])).to.deep.equal([
+        ['app-1', 'Warning', r.reason],
+      ]);
+      const weak = world({
+        build: r.build,
+        checks: r.weakened,
+        ...(r.pushed === undefined ? {} : { pushed: r.pushed }),
+      });
+      expect((await weak.deliver()).statusCode).to.equal(204);
+      expect(weak.created).to.have.length(1);
+      expect(weak.created[0]).to.have.nested.property('metadata.namespace', r.into);
+    });
+
+  it('keeps the same confinement with scheduledImageStreamImport (an import of the tag)', async () => {
+    const scheduled = [{ ...integration, spec: { ...integration.spec, scheduledImageStreamImport: true } }];
+    const forged = world({
+      build: storedBuild('Complete', {
+        'quay-registry-operator.quay.redhat.com/destination-imagestream': 'victim/app:v1',
+      }),
+      integrations: scheduled,
+    });
+    expect((await forged.deliver()).statusCode).to.equal(422);
+    expect(forged.created).to.deep.equal([]);
+    const unknown = world({
+      build: storedBuild('Complete'),
+      integrations: scheduled,
+      pushed: ['sha256:0000000000000000000000000000000000000000000000000000000000000000'],
+    });
+    expect((await unknown.deliver()).statusCode).to.equal(422);
+    expect(unknown.created).to.deep.equal([]);
+    const honest = world({ build: storedBuild('Complete'), integrations: scheduled });
+    expect((await honest.deliver()).statusCode).to.equal(204);
+    expect(honest.created[0]).to.deep.nested.include({
+      'metadata.namespace': 'team-a',
+      'spec.images[0].from.name': 'quay.example.com/openshift_team-a/app:v1',
+      'spec.images[0].importPolicy.scheduled': true,
+    });
+  });
+
+  it('ignores (204) a Build of a namespace out of scope, with a Warning Event', async () => {
+    const w = world({
+      build: storedBuild('Complete'),
+      integrations: [{ ...integration, spec: { ...integration.spec, denylistNamespaces: ['team-a'] } }],
+    });
+    expect((await w.deliver()).statusCode).to.equal(204);
+    expect(w.created).to.deep.equal([]);
+    expect(w.events.recorded.map((e) => e.event.reason)).to.deep.equal(['NamespaceNotManaged']);
+    expect(w.log.lines[0]).to.deep.include({ outcome: 'ignored' });
+  });
+
+  it('retries (503) when Quay cannot be asked about the digest, and imports nothing', async () => {
+    const w = world({ build: storedBuild('Complete') });
+    w.quay.fail('tagVersions', { _tag: 'QuayUnreachable', message: 'connect ECONNREFUSED' });
+    expect((await w.deliver()).statusCode).to.equal(503);
+    expect(w.created).to.deep.equal([]);
+    expect(w.events.recorded).to.deep.equal([]);
   });
 
   it('imports once when the same event is delivered twice: the second delivery re-reads the marked Build', async () => {
@@ -206,6 +359,9 @@ describe('build step: handle', () => {
     expect(a.statusCode).to.equal(422);
     expect(a.body).to.include('completed without status.output.to.imageDigest');
     expect(w.created).to.have.length(0);
+    expect(w.events.recorded.map((e) => [e.event.type, e.event.reason])).to.deep.equal([
+      ['Warning', 'MissingDigest'],
+    ]);
   });
 
   it('answers 409 (retried) when the Build changed between the read and the mark', async () => {
@@ -223,7 +379,7 @@ describe('build step: handle', () => {
   it('dead-letters (422) an event about another kind', async () => {
     const w = world({ build: storedBuild('Complete') });
     const handle = makeHandler(buildStep, () =>
-      Promise.resolve({ kube: {} as KubeClient, log: memoryLogger() }),
+      Promise.resolve({ ...({} as BuildEnv), kube: {} as KubeClient, log: memoryLogger() }),
     );
     const a = await handle({
       cloudevent: {

@@ -589,6 +589,55 @@ describe('Quay operations', () => {
       expect(calls()).to.have.length(2);
     });
 
+    it("reads one tag's versions, history included, in one request (recorded specificTag answer)", async () => {
+      const { quay, calls } = client([
+        ['GET /api/v1/repository/demo/app/tag/?specificTag=v1&limit=100', golden('tags specificTag')],
+      ]);
+      expect(await quay.tagVersions('demo', 'app', 'v1')()).to.deep.equal(
+        E.right(
+          O.some([
+            {
+              manifestDigest: 'sha256:fc0b77b83d7c469589dade9cc1be7ffc29cf27c16db431c7dc7eabcbd71546ed',
+              current: true,
+            },
+          ]),
+        ),
+      );
+      expect(calls()).to.have.length(1);
+    });
+
+    it('marks ended versions, and keeps only the tag asked for', async () => {
+      const { quay } = client([
+        [
+          'GET /api/v1/repository/demo/app/tag/?specificTag=v1&limit=100',
+          json(200, {
+            tags: [
+              { ...tag('v1'), manifest_digest: 'sha256:new' },
+              { ...tag('v1'), manifest_digest: 'sha256:old', end_ts: 1795593869 },
+              tag('v10'),
+            ],
+            page: 1,
+            has_additional: false,
+          }),
+        ],
+      ]);
+      expect(await quay.tagVersions('demo', 'app', 'v1')()).to.deep.equal(
+        E.right(
+          O.some([
+            { manifestDigest: 'sha256:new', current: true },
+            { manifestDigest: 'sha256:old', current: false },
+          ]),
+        ),
+      );
+    });
+
+    it("reads a missing repository's tag versions as none (recorded 404)", async () => {
+      const { quay } = client([
+        ['GET /api/v1/repository/demo/nothere/tag/?specificTag=v1&limit=100', golden('tags of missing repo')],
+      ]);
+      expect(await quay.tagVersions('demo', 'nothere', 'v1')()).to.deep.equal(E.right(O.none));
+    });
+
     it('reads a missing repository as none', async () => {
       const { quay } = client([
         [

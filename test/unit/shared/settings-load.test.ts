@@ -33,6 +33,31 @@ const setup = (
 };
 
 describe('settings loading', () => {
+  // The API calls carry the org-admin token: only an explicit setting turns their certificate check off.
+  const tls: [string, Record<string, unknown>, boolean][] = [
+    ['by default', {}, false],
+    ['with insecureRegistry (image imports only, as in QBO)', { insecureRegistry: true }, false],
+    ['with insecureSkipTLSVerifyAPI', { insecureSkipTLSVerifyAPI: true }, true],
+    ['with both', { insecureRegistry: true, insecureSkipTLSVerifyAPI: true }, true],
+  ];
+  for (const [when, spec, insecure] of tls)
+    it(`verifies Quay's API certificate ${insecure ? 'not ' : ''}${when}`, async () => {
+      const s = setup(spec);
+      expect(E.isRight(await s.source.configured()())).to.equal(true);
+      expect(s.made.map((p) => p.insecure)).to.deep.equal([insecure]);
+    });
+
+  it('makes a new client when insecureSkipTLSVerifyAPI changes, not when insecureRegistry does', async () => {
+    const s = setup();
+    await s.source.configured()();
+    s.kube.put(Resources.QuayIntegration, quayIntegration({ insecureRegistry: true }));
+    await s.source.configured()();
+    expect(s.made).to.have.length(1);
+    s.kube.put(Resources.QuayIntegration, quayIntegration({ insecureSkipTLSVerifyAPI: true }));
+    await s.source.configured()();
+    expect(s.made.map((p) => p.insecure)).to.deep.equal([false, true]);
+  });
+
   it('docs/qbo-compatibility.md#b1: reads the token from the configured key, trimmed of a trailing newline', async () => {
     const s = setup(
       { credentialsSecret: { namespace: 'quay-bridge', name: 'quay-token', key: 'oauth' } },

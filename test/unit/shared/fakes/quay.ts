@@ -28,6 +28,8 @@ export interface FakeQuay extends QuayClient {
   /** Every call of `op` fails with `error` (`times` times, default forever). */
   readonly fail: (op: keyof QuayClient, error: QuayError, times?: number) => void;
   readonly heal: () => void;
+  /** A push of `digest` to `<org>/<repo>:<tag>` (the repository must exist for tagVersions to list it). */
+  readonly push: (org: string, repo: string, tag: string, digest: string) => void;
 }
 
 let tokens = 0;
@@ -38,6 +40,8 @@ export const fakeQuay = (username = 'bridge', markOf: (org: string) => string = 
   const memberOf = new Set<string>();
   const calls: string[] = [];
   const faults = new Map<string, { error: QuayError; times: number }>();
+  /** `<org>/<repo>:<tag>` → digests, newest first. */
+  const pushed = new Map<string, string[]>();
   let prototypeIds = 0;
 
   const call =
@@ -105,6 +109,9 @@ export const fakeQuay = (username = 'bridge', markOf: (org: string) => string = 
     },
     heal: () => {
       faults.clear();
+    },
+    push: (org, repo, tag, digest) => {
+      pushed.set(`${org}/${repo}:${tag}`, [digest, ...(pushed.get(`${org}/${repo}:${tag}`) ?? [])]);
     },
     currentUser: () =>
       call('currentUser', [], () =>
@@ -250,6 +257,19 @@ export const fakeQuay = (username = 'bridge', markOf: (org: string) => string = 
     listTags: (org, repo) =>
       call('listTags', [org, repo], () =>
         TE.right(orgs.get(org)?.repos.has(repo) === true ? O.some([]) : O.none),
+      ),
+    tagVersions: (org, repo, tag) =>
+      call('tagVersions', [org, repo, tag], () =>
+        TE.right(
+          orgs.get(org)?.repos.has(repo) === true
+            ? O.some(
+                (pushed.get(`${org}/${repo}:${tag}`) ?? []).map((d, i) => ({
+                  manifestDigest: d,
+                  current: i === 0,
+                })),
+              )
+            : O.none,
+        ),
       ),
   };
   return self;
