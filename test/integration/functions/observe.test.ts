@@ -179,7 +179,10 @@ describe('Kubernetes Events of the sync steps, on the real API server', function
     expect(deleted.status).to.equal(204);
     expect((await w.deliver('resync', pingEvent())).status).to.equal(204);
     const qi = await obj(Resources.QuayIntegration, QI_NAME);
-    const onQi = await eventsAbout('QuayIntegration', QI_NAME);
+    // This world's QuayIntegration only (by uid): other test files' worlds made one of the same name before.
+    const aboutThisOne = async () =>
+      (await eventsAbout('QuayIntegration', QI_NAME)).filter((e) => e.regarding.uid === qi.metadata.uid);
+    const onQi = await aboutThisOne();
     expect(reasons(onQi)).to.deep.equal(['Resynced']);
     expect(onQi[0]?.regarding.uid).to.equal(qi.metadata.uid);
     expect(onQi[0]?.note).to.match(/ namespaces, .*: [1-9]\d* changed, 0 failed/);
@@ -194,7 +197,7 @@ describe('Kubernetes Events of the sync steps, on the real API server', function
     );
 
     expect((await w.deliver('resync', pingEvent())).status).to.equal(204);
-    const again = await eventsAbout('QuayIntegration', QI_NAME);
+    const again = await aboutThisOne();
     expect(again).to.have.length(1);
     expect(again[0]?.series).to.equal(undefined);
   });
