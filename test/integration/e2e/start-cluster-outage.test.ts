@@ -2,7 +2,6 @@
 // plugin that expire every 2 s and are then revoked (refreshed, never fatal), the API server unreachable for a while
 // (stopped with SIGSTOP), and the API server dying and being restarted. The transcript says when the cluster was
 // lost and regained, and namespaces created afterwards still converge.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,14 +13,12 @@ import {
   crdFiles,
   installCrds,
   readCrds,
-  repoRoot,
   startControlPlane,
   type ControlPlane,
 } from '../../harness/index.js';
-import { armWatchdog, processesMentioning } from '../../harness/processes.js';
 import { OpenShiftStandIn, webhookTlsFor } from '../../openshift-standin/index.js';
-import { eventually } from '../../openshift-standin/wait.js';
 import { startQuayEmulator, type QuayEmulator } from '../../quay-emulator/index.js';
+import { expectCleanStop, startNpmStart, type NpmStart } from '../../support/npm-start.js';
 import { CLUSTER_ID, configureIntegration } from '../../support/world.js';
 
 const ACCOUNT = 'quay-bridge-local';
@@ -33,18 +30,18 @@ describe('npm start against a cluster: expiring credentials, API server lost and
   let quay: QuayEmulator;
   let standIn: OpenShiftStandIn;
   let dir: string;
-  let child: ChildProcess | undefined;
-  let output = '';
-  let exit: Promise<number | null>;
-  let disarm = (): void => undefined;
+  let start: NpmStart | undefined;
   const cpEvents: SupervisorEvent[] = [];
 
+  const running = (): NpmStart => {
+    if (start === undefined) throw new Error('npm start is not running');
+    return start;
+  };
   const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> =>
-    eventually(what, () => Promise.resolve(probe()), 180_000, 200).catch((e: unknown) => {
-      throw new Error(`${String(e)}\nnpm start printed:\n${output}`);
-    });
+    running().until(what, probe);
   const printed = (what: string, re: RegExp, from: number): Promise<RegExpExecArray> =>
-    until(what, () => re.exec(output.slice(from)) ?? undefined);
+    running().printed(what, re, from);
+  const output = (): string => start?.output() ?? '';
   const converged = async (ns: string): Promise<void> => {
     const a = await rest.request('POST', '/api/v1/namespaces', { metadata: { name: ns } });
     expect(a.status, a.body).to.equal(201);
@@ -152,8 +149,7 @@ describe('npm start against a cluster: expiring credentials, API server lost and
   after(async () => {
     const apiserver = cp.pidOf('kube-apiserver');
     if (apiserver !== undefined) process.kill(apiserver, 'SIGCONT');
-    if (child?.exitCode === null) process.kill(-(child.pid ?? 0), 'SIGKILL');
-    disarm();
+    start?.kill();
     await standIn.stop().catch(() => undefined);
     await quay.close().catch(() => undefined);
     await cp.stop();
@@ -161,25 +157,12 @@ describe('npm start against a cluster: expiring credentials, API server lost and
   });
 
   it('runs with exec-plugin credentials, refreshing them as they expire and are revoked', async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', join('scripts', 'start.ts'), '--cluster'], {
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/tmp',
-        KUBECONFIG: join(dir, 'kubeconfig'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    disarm = armWatchdog([child.pid ?? 0]);
-    child.stdout?.setEncoding('utf8').on('data', (c: string) => (output += c));
-    child.stderr?.setEncoding('utf8').on('data', (c: string) => (output += c));
-    exit = new Promise((resolve) => child?.once('exit', resolve));
-    await until('npm start to be running', () => (output.includes('Events handled') ? true : undefined));
+    start = startNpmStart({ via: 'node', args: ['--cluster'], kubeconfig: join(dir, 'kubeconfig') });
+    await until('npm start to be running', () => (output().includes('Events handled') ? true : undefined));
     await converged('with-first-token');
 
     // A new token; the old one revoked once every cached copy of it has expired (2 s).
-    const from = output.length;
+    const from = output().length;
     const calls = (): number => readFileSync(join(dir, 'calls'), 'utf8').split('\n').length;
     const before = calls();
     const first = readFileSync(join(dir, 'token'), 'utf8');
@@ -193,12 +176,12 @@ describe('npm start against a cluster: expiring credentials, API server lost and
     );
     await converged('with-second-token');
     expect(calls(), 'the plugin was asked again').to.be.greaterThan(before);
-    expect(output.slice(from)).not.to.include('lost the cluster');
-    expect(output.slice(from)).not.to.include('exited unexpectedly');
+    expect(output().slice(from)).not.to.include('lost the cluster');
+    expect(output().slice(from)).not.to.include('exited unexpectedly');
   });
 
   it('says when the API server stops answering and when it answers again, and resyncs', async () => {
-    const from = output.length;
+    const from = output().length;
     const apiserver = cp.pidOf('kube-apiserver') ?? 0;
     process.kill(apiserver, 'SIGSTOP');
     try {
@@ -215,7 +198,7 @@ describe('npm start against a cluster: expiring credentials, API server lost and
   });
 
   it('keeps running while the API server dies and is restarted', async () => {
-    const from = output.length;
+    const from = output().length;
     const apiserver = cp.pidOf('kube-apiserver') ?? 0;
     // Stopped first, so that the bridge sees it gone before it dies and is started again.
     process.kill(apiserver, 'SIGSTOP');
@@ -239,15 +222,6 @@ describe('npm start against a cluster: expiring credentials, API server lost and
     await converged('after-apiserver-restart');
 
     const mark = `KUBECONFIG=${join(dir, 'kubeconfig')}`;
-    process.kill(-(child?.pid ?? 0), 'SIGINT'); // Ctrl-C
-    expect(await exit, output).to.equal(0);
-    expect(output).to.match(/\nStopping\.\.\.\nStopped\.\n$/);
-    const left = await eventually(
-      'every process of the bridge to end',
-      () => Promise.resolve(processesMentioning(mark).length === 0 ? [] : undefined),
-      10_000,
-      200,
-    ).catch(() => processesMentioning(mark));
-    expect(left, 'processes left behind').to.deep.equal([]);
+    await expectCleanStop(running(), [mark]);
   });
 });

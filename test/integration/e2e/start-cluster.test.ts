@@ -3,8 +3,6 @@
 // and KUBECONFIG pointing at it. scripts/start.ts runs as its own process and must find that cluster, sync what
 // already existed (the resync at start), follow new namespaces through Knative's receive adapter, release the
 // finalizer on deletion, and leave no process behind on Ctrl-C.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import { robotSecretName } from '../../../shared/names.js';
 import { kubeRest, type KubeRest } from '../../event-path/kube-rest.js';
@@ -12,14 +10,13 @@ import {
   crdFiles,
   installCrds,
   readCrds,
-  repoRoot,
   startControlPlane,
   type ControlPlane,
 } from '../../harness/index.js';
-import { armWatchdog, processesMentioning } from '../../harness/processes.js';
+import { processesMentioning } from '../../harness/processes.js';
 import { OpenShiftStandIn, webhookTlsFor } from '../../openshift-standin/index.js';
-import { eventually } from '../../openshift-standin/wait.js';
 import { startQuayEmulator, type QuayEmulator } from '../../quay-emulator/index.js';
+import { expectCleanStop, startNpmStart, type NpmStart } from '../../support/npm-start.js';
 import { CLUSTER_ID, configureIntegration } from '../../support/world.js';
 
 describe('npm start against an existing cluster (KUBECONFIG with a QuayIntegration)', function () {
@@ -28,16 +25,15 @@ describe('npm start against an existing cluster (KUBECONFIG with a QuayIntegrati
   let rest: KubeRest;
   let quay: QuayEmulator;
   let standIn: OpenShiftStandIn;
-  let start: ChildProcess | undefined;
-  let output = '';
-  let exit: Promise<number | null>;
+  let start: NpmStart | undefined;
   const org = (ns: string): string => `${CLUSTER_ID}_${ns}`;
   const hasOrg = (name: string): true | undefined =>
     quay.state().organizations.some((o) => o.name === name) ? true : undefined;
-  const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> =>
-    eventually(what, () => Promise.resolve(probe()), 120_000, 200).catch((e: unknown) => {
-      throw new Error(`${String(e)}\nnpm start printed:\n${output}`);
-    });
+  const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => {
+    if (start === undefined) throw new Error('npm start is not running');
+    return start.until(what, probe, 120_000);
+  };
+  const output = (): string => start?.output() ?? '';
   const createNamespace = async (name: string): Promise<void> => {
     const a = await rest.request('POST', '/api/v1/namespaces', { metadata: { name } });
     expect(a.status, a.body).to.equal(201);
@@ -56,36 +52,22 @@ describe('npm start against an existing cluster (KUBECONFIG with a QuayIntegrati
   });
 
   after(async () => {
-    if (start?.exitCode === null) start.kill('SIGKILL');
+    start?.kill();
     await standIn.stop().catch(() => undefined);
     await quay.close().catch(() => undefined);
     await cp.stop();
   });
 
   it('comes up against that cluster, syncs what existed, follows what comes, and stops cleanly', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join('scripts', 'start.ts')], {
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/tmp',
-        KUBECONFIG: cp.kubeconfigPath,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // A process group of its own, so that Ctrl-C can be sent as a terminal sends it: to the whole group.
-      detached: true,
-    });
-    start = child;
-    const disarm = armWatchdog([child.pid ?? 0]);
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
-    exit = new Promise((resolve) => child.once('exit', resolve));
+    start = startNpmStart({ via: 'node', kubeconfig: cp.kubeconfigPath });
+    const { child } = start;
 
     await until('npm start to be running', () =>
-      output.includes('quay-bridge is running') ? true : undefined,
+      output().includes('quay-bridge is running') ? true : undefined,
     );
-    expect(output).to.include(`Running against the cluster of ${cp.kubeconfigPath} (${cp.serverUrl})`);
-    expect(output).not.to.include('embedded stack');
-    expect(output).to.match(/Not run here: quay-bridge-webhook/);
+    expect(output()).to.include(`Running against the cluster of ${cp.kubeconfigPath} (${cp.serverUrl})`);
+    expect(output()).not.to.include('embedded stack');
+    expect(output()).to.match(/Not run here: quay-bridge-webhook/);
 
     // The resync at start: the namespace that existed before, with its robots' Secrets.
     await until(`organization ${org('before')}`, () => hasOrg(org('before')));
@@ -101,7 +83,7 @@ describe('npm start against an existing cluster (KUBECONFIG with a QuayIntegrati
     await createNamespace('after');
     await until(`organization ${org('after')}`, () => hasOrg(org('after')));
     await until('the handled event printed', () =>
-      /namespace\s+Namespace\s+after\b/.test(output) ? true : undefined,
+      /namespace\s+Namespace\s+after\b/.test(output()) ? true : undefined,
     );
 
     // Deleted: the organization goes, then the finalizer, and the namespace with it.
@@ -114,17 +96,6 @@ describe('npm start against an existing cluster (KUBECONFIG with a QuayIntegrati
     const mark = `KUBECONFIG=${cp.kubeconfigPath}`; // in the environment of every process of the bridge
     const bridge = processesMentioning(mark).filter((p) => !p.startsWith(`${String(child.pid)}:`));
     expect(bridge.length, 'the steps and the adapter run as processes').to.be.greaterThan(3);
-    process.kill(-(child.pid ?? 0), 'SIGINT'); // Ctrl-C
-    expect(await exit, output).to.equal(0);
-    disarm();
-    expect(output).to.include('Stopped.');
-    // Children of exited processes (e.g. tsx's esbuild service, the process watchdogs) end within moments.
-    const left = await eventually(
-      'every process of the bridge to end',
-      () => Promise.resolve(processesMentioning(mark).length === 0 ? [] : undefined),
-      10_000,
-      200,
-    ).catch(() => processesMentioning(mark));
-    expect(left, 'processes left behind').to.deep.equal([]);
+    await expectCleanStop(start, [mark]);
   });
 });

@@ -2,17 +2,14 @@
 // cluster, pointed at that Quay (here a second emulator, started apart, standing in for "your Quay"). A Build goes
 // the whole way: redirected by the webhook, pushed by the build stand-in through that Quay's registry API with the
 // builder robot's Secret, and the digest Quay answered imported into the ImageStream.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { kubeRest } from '../../event-path/kube-rest.js';
-import { repoRoot } from '../../harness/index.js';
-import { armWatchdog } from '../../harness/processes.js';
-import { eventually } from '../../openshift-standin/wait.js';
 import { startQuayEmulator, type QuayEmulator } from '../../quay-emulator/index.js';
+import { startNpmStart } from '../../support/npm-start.js';
 import { BUILD_ANNOTATIONS } from '../../../shared/names.js';
 
 const ALL_SCOPES = [
@@ -42,39 +39,14 @@ describe('npm start --quay <url> --quay-token-file <file> (the embedded cluster,
   it('pushes a Build to that Quay through its registry API and imports the digest it answered', async () => {
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, `${yours.createToken('quayadmin', ALL_SCOPES)}\n`);
-    let output = '';
-    const child = spawn(
-      'npm',
-      ['start', '--silent', '--', '--quay', yours.url, '--quay-token-file', tokenFile],
-      {
-        cwd: repoRoot,
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: process.env.HOME ?? '/tmp',
-          KUBECONFIG: '/nonexistent/kubeconfig',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      },
-    );
-    const disarm = armWatchdog([child.pid ?? 0]);
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
-    const closed = new Promise<string>((resolve) =>
-      child.once('close', (code, signal) => {
-        resolve(signal ?? String(code));
-      }),
-    );
-    const until = <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> =>
-      eventually(what, probe, 180_000, 200).catch((e: unknown) => {
-        throw new Error(`${String(e)}\nnpm start printed:\n${output}`);
-      });
+    const start = startNpmStart({ args: ['--quay', yours.url, '--quay-token-file', tokenFile] });
+    const { until } = start;
     try {
       await until('npm start to be running', () =>
-        Promise.resolve(output.includes('Events handled') ? true : undefined),
+        start.output().includes('Events handled') ? true : undefined,
       );
-      expect(output).to.include(`Quay (yours)     ${yours.url}`);
-      const kubeconfig = /kubectl --kubeconfig (\S+) create namespace demo/.exec(output)?.[1] ?? '';
+      expect(start.output()).to.include(`Quay (yours)     ${yours.url}`);
+      const kubeconfig = start.field(/kubectl --kubeconfig (\S+) create namespace demo/, 'kubectl command');
       const kc = new KubeConfig();
       kc.loadFromFile(kubeconfig);
       const rest = await kubeRest(kc);
@@ -143,11 +115,9 @@ describe('npm start --quay <url> --quay-token-file <file> (the embedded cluster,
       ).json as { status?: { tags?: { tag: string; items?: { image: string }[] }[] } };
       expect(stream.status?.tags?.find((t) => t.tag === 'latest')?.items?.[0]?.image).to.equal(digest);
 
-      process.kill(-(child.pid ?? 0), 'SIGINT');
-      expect(await closed, output).to.be.oneOf(['0', 'SIGINT']);
+      expect(await start.interrupt(), start.output()).to.be.oneOf(['0', 'SIGINT']);
     } finally {
-      disarm();
-      if (child.exitCode === null && child.signalCode === null) process.kill(-(child.pid ?? 0), 'SIGKILL');
+      start.kill();
     }
   });
 });

@@ -5,28 +5,17 @@
 // after the adapter's restart through the resync it starts, after a step's through the broker's retries. A step
 // killed again and again is reported as crash-looping while the others keep serving. Ctrl-C in the middle of a
 // restart still stops everything.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { kubeRest, type KubeRest } from '../../event-path/kube-rest.js';
-import { repoRoot } from '../../harness/index.js';
-import { armWatchdog, processesMentioning } from '../../harness/processes.js';
+import { processesMentioning } from '../../harness/processes.js';
 import { eventually } from '../../openshift-standin/wait.js';
-
-const field = (output: string, re: RegExp, what: string): string => {
-  const m = re.exec(output)?.[1];
-  if (m === undefined) throw new Error(`npm start printed no ${what}:\n${output}`);
-  return m;
-};
+import { embeddedStackOf, expectCleanStop, startNpmStart, type NpmStart } from '../../support/npm-start.js';
 
 describe('npm start supervises every process it starts (embedded stack)', function () {
   this.timeout(600_000);
-  let child: ChildProcess;
-  let output = '';
-  let closed: Promise<string>;
-  let disarm = (): void => undefined;
+  let start: NpmStart;
   let rest: KubeRest;
   let quay = '';
   let token = '';
@@ -34,12 +23,10 @@ describe('npm start supervises every process it starts (embedded stack)', functi
   let cpDir = '';
 
   const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> =>
-    eventually(what, () => Promise.resolve(probe()), 180_000, 200).catch((e: unknown) => {
-      throw new Error(`${String(e)}\nnpm start printed:\n${output}`);
-    });
-  /** Waits for a line of the transcript matching `re` after position `from`; returns its match. */
+    start.until(what, probe);
   const printed = (what: string, re: RegExp, from = 0): Promise<RegExpExecArray> =>
-    until(what, () => re.exec(output.slice(from)) ?? undefined);
+    start.printed(what, re, from);
+  const output = (): string => start.output();
   const createNamespace = async (name: string): Promise<void> => {
     const a = await rest.request('POST', '/api/v1/namespaces', { metadata: { name } });
     expect(a.status, a.body).to.equal(201);
@@ -51,50 +38,26 @@ describe('npm start supervises every process it starts (embedded stack)', functi
       });
       return a.status === 200 ? true : undefined;
     });
-  const pidOf = (re: RegExp, what: string): number => Number(field(output, re, what));
+  const pidOf = (re: RegExp, what: string): number => Number(start.field(re, what));
 
   before(async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', join('scripts', 'start.ts')], {
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/tmp',
-        KUBECONFIG: '/nonexistent/kubeconfig',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    disarm = armWatchdog([child.pid ?? 0]);
-    child.stdout?.setEncoding('utf8').on('data', (c: string) => (output += c));
-    child.stderr?.setEncoding('utf8').on('data', (c: string) => (output += c));
-    closed = new Promise<string>((resolve) =>
-      child.once('close', (code, signal) => {
-        resolve(signal ?? String(code));
-      }),
-    );
-    await until('npm start to be running', () => (output.includes('Events handled') ? true : undefined));
-    const kubeconfig = field(output, /kubectl --kubeconfig (\S+) create namespace demo/, 'kubectl command');
-    quay = field(output, /Quay emulator\s+(http\S+)/, 'Quay URL');
-    token = field(output, /token: (\S+)/, 'token');
-    logs = field(output, /logs\s+(\/\S+)/, 'log directory');
-    cpDir = kubeconfig.replace(/\/[^/]+$/, '');
+    start = startNpmStart({ via: 'node' });
+    await until('npm start to be running', () => (output().includes('Events handled') ? true : undefined));
+    const stack = embeddedStackOf(start);
+    ({ quay, token, logs, cpDir } = stack);
+    const kubeconfig = stack.kubeconfig;
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);
     rest = await kubeRest(kc);
   });
 
   after(() => {
-    try {
-      process.kill(-(child.pid ?? 0), 'SIGKILL');
-    } catch {
-      // the group is gone already
-    }
-    disarm();
+    start.kill();
   });
 
   it('restarts the receive adapter, says so, and resyncs what was created while it was down', async () => {
     const pid = pidOf(/receive adapter\s+quay-bridge\s+\(pid (\d+)\)/, 'adapter pid');
-    const from = output.length;
+    const from = output().length;
     process.kill(pid, 'SIGKILL');
     // Created before the new adapter lists: it sends no event for it, only the resync can find it.
     await createNamespace('while-adapter-down');
@@ -120,7 +83,7 @@ describe('npm start supervises every process it starts (embedded stack)', functi
 
   it('restarts a killed step on its address, and the broker delivers it what came while it was down', async () => {
     const pid = pidOf(/^ {2}namespace\s+http\S+\s+\(pid (\d+)\)/m, 'namespace step pid');
-    const from = output.length;
+    const from = output().length;
     process.kill(pid, 'SIGKILL');
     await createNamespace('while-step-down');
     await printed(
@@ -146,7 +109,7 @@ describe('npm start supervises every process it starts (embedded stack)', functi
 
   it('restarts the webhook on its registered address', async () => {
     const pid = pidOf(/^ {2}webhook\s+http\S+\s+\(pid (\d+)\)/m, 'webhook pid');
-    const from = output.length;
+    const from = output().length;
     process.kill(pid, 'SIGKILL');
     await createNamespace('while-webhook-down');
     await printed(
@@ -176,7 +139,7 @@ describe('npm start supervises every process it starts (embedded stack)', functi
   });
 
   it('reports a step that keeps dying as crash-looping, while the others keep serving', async () => {
-    const from = output.length;
+    const from = output().length;
     let pid = pidOf(/^ {2}image-stream\s+http\S+\s+\(pid (\d+)\)/m, 'image-stream step pid');
     for (let restart = 1; restart <= 2; restart += 1) {
       process.kill(pid, 'SIGKILL');
@@ -202,7 +165,7 @@ describe('npm start supervises every process it starts (embedded stack)', functi
     await createNamespace('during-crash-loop');
     await organization('during-crash-loop');
     await printed('the robots made', /service-account\s+ServiceAccount\s+during-crash-loop\/builder/, from);
-    process.kill(child.pid ?? 0, 'SIGUSR1');
+    process.kill(start.child.pid ?? 0, 'SIGUSR1');
     await printed(
       'a health line on SIGUSR1',
       /health \d\d:\d\d:\d\d: \d+\/11 processes up, \d+ restarts/,
@@ -217,7 +180,7 @@ describe('npm start supervises every process it starts (embedded stack)', functi
 
   it('stops everything on Ctrl-C, also while a process is being restarted', async () => {
     const pid = pidOf(/!! namespace restarted \(pid (\d+), restart 1\)/, 'namespace step pid');
-    const from = output.length;
+    const from = output().length;
     process.kill(pid, 'SIGKILL');
     await printed('the exit printed', /!! namespace \(pid \d+\) exited unexpectedly/, from);
     // Once its next run is being started (its process exists, not yet ready: tsx alone takes seconds), when the
@@ -232,18 +195,6 @@ describe('npm start supervises every process it starts (embedded stack)', functi
       30_000,
       50,
     ).catch(() => undefined);
-    process.kill(-(child.pid ?? 0), 'SIGINT'); // Ctrl-C
-    expect(await closed, output).to.be.oneOf(['0', 'SIGINT']);
-    expect(output).to.match(/\nStopping\.\.\.\nStopped\.\n$/);
-    for (const dir of [cpDir, logs]) {
-      const left = await eventually(
-        `every process of ${dir} to end`,
-        () => Promise.resolve(processesMentioning(dir).length === 0 ? [] : undefined),
-        10_000,
-        200,
-      ).catch(() => processesMentioning(dir));
-      expect(left, `processes left behind (${dir})`).to.deep.equal([]);
-    }
-    expect(existsSync(cpDir), 'the control plane directory is removed').to.equal(false);
+    await expectCleanStop(start, [cpDir, logs], [cpDir]);
   });
 });
