@@ -134,7 +134,11 @@ export const reconcileRobots =
             lift(
               quay.ensureDefaultPermissions(
                 org,
-                wanted.map((e) => ({ robotName: e.target.robotName, role: e.target.role })),
+                wanted.map((e) => ({
+                  robotName: e.target.robotName,
+                  role: e.target.role,
+                  robotCreated: E.isRight(e.robot) && e.robot.right.change === 'created',
+                })),
                 view.prototypes,
               ),
             ),

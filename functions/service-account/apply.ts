@@ -191,12 +191,13 @@ const robotFor = (target: RobotTarget, secret: O.Option<Secret>): Effect<Ensured
 
 /**
  * The robot's one default permission. A robot created just now has none (Quay deletes a robot's prototypes with
- * it, and a new robot is a new delegate), so the list is not read before the add; otherwise it is read once.
+ * it, and a new robot is a new delegate), so the list is not read before the add, nor after it (robotCreated);
+ * otherwise it is read once.
  */
 const defaultPermissionFor = (target: RobotTarget, robot: Change): Effect<Change> =>
   withQuay((quay) => {
     if (robot === 'created')
-      return lift(quay.ensureDefaultPermission(target.org, target.robotName, target.role, []));
+      return lift(quay.ensureDefaultPermission(target.org, target.robotName, target.role, [], true));
     return pipe(
       lift(quay.listDefaultPermissions(target.org)),
       RTE.flatMap((prototypes) =>
