@@ -8,7 +8,7 @@
 //   - a robot: its description, which GET and list of robots return (robots are made only in an organization
 //     proven ours, so a marked robot proves its organization without another call);
 //   - a repository: its description, which GET /repository/{repo} returns.
-// Everything here is pure; effects are in functions/namespace/ownership.ts.
+// Everything here is pure; effects are in shared/sync/organization.ts.
 import { createHash } from 'node:crypto';
 
 /** Who this bridge is: the cluster (kube-system's UID) and the clusterID it was given (case kept: C1 is not c1). */

@@ -21,7 +21,7 @@ import {
   isDockerOrSource,
   outputOf,
   parseImageStreamTag,
-} from '../build/build.js';
+} from '../../shared/build.js';
 import type { AdmissionRequest, Decision } from './admission-review.js';
 
 /** QBO's exact text (docs/qbo-compatibility.md#identical); scripts may match on it, so it starts every such denial. */

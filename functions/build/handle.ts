@@ -11,7 +11,7 @@ import { getOptional } from '../../shared/kube/client.js';
 import { Resources } from '../../shared/kube/resources.js';
 import type { Step, StepResult } from '../../shared/runtime/handler.js';
 import { applyImport, checkDigest, refuseImport, type BuildEnv } from './apply.js';
-import { Build } from './build.js';
+import { Build } from '../../shared/build.js';
 import { ALL_CHECKS, confine, plan, type Candidate, type Checks } from './plan.js';
 
 export const decodeBuildEvent = decodeObjectEvent([

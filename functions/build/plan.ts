@@ -23,7 +23,7 @@ import {
   repositoryOf,
   type Build,
   type Destination,
-} from './build.js';
+} from '../../shared/build.js';
 
 export interface BuildRef {
   readonly namespace: string;

@@ -9,11 +9,10 @@ import { Resources } from '../../shared/kube/resources.js';
 import type { StepEnv } from '../../shared/runtime/env.js';
 import type { Step } from '../../shared/runtime/handler.js';
 import { ownerOf, readSinceCreation, reRead } from '../../shared/runtime/observe.js';
-import { reportingNotOurs } from '../namespace/ownership.js';
 import { reporting } from '../../shared/runtime/report.js';
+import { imageStreamReports, reportingNotOurs } from '../../shared/sync/events.js';
+import { planImageStream } from '../../shared/sync/repository-plan.js';
 import { applyImageStreamPlan } from './apply.js';
-import { imageStreamReports } from './events.js';
-import { planImageStream } from './plan.js';
 
 export const decodeImageStreamEvent = decodeObjectEvent([
   { kind: 'ImageStream', group: 'image.openshift.io', codec: ImageStream },

@@ -2,13 +2,10 @@
 // organization created or deleted, the finalizer released, a name Quay would refuse, a failure.
 import * as E from 'fp-ts/lib/Either.js';
 import type { SyncError } from '../../shared/errors.js';
-import type { Namespace } from '../../shared/kube/objects.js';
 import type { StepResult } from '../../shared/runtime/handler.js';
-import { failureReport, normal, regardingOf, type Report } from '../../shared/runtime/report.js';
-import type { NamespacePlan } from './plan.js';
-
-export const regardingNamespace = (ns: Namespace | { readonly metadata: { readonly name: string } }) =>
-  regardingOf('v1', 'Namespace', ns.metadata);
+import { failureReport, normal, type Report } from '../../shared/runtime/report.js';
+import { regardingNamespace } from '../../shared/sync/events.js';
+import type { NamespacePlan } from '../../shared/sync/namespace-plan.js';
 
 const actionOf = (plan: NamespacePlan): string => {
   switch (plan._tag) {

@@ -10,10 +10,10 @@ import type { StepEnv } from '../../shared/runtime/env.js';
 import type { Step } from '../../shared/runtime/handler.js';
 import { loadSettings, ownerOf, readSinceCreation, reRead, workEnv } from '../../shared/runtime/observe.js';
 import { reporting } from '../../shared/runtime/report.js';
-import { applyNamespacePlan } from './apply.js';
+import { reportingNotOurs } from '../../shared/sync/events.js';
+import { applyNamespacePlan } from '../../shared/sync/namespace-apply.js';
+import { planNamespace } from '../../shared/sync/namespace-plan.js';
 import { namespaceReports } from './events.js';
-import { reportingNotOurs } from './ownership.js';
-import { planNamespace } from './plan.js';
 
 export const decodeNamespaceEvent = decodeObjectEvent([{ kind: 'Namespace', group: '', codec: Namespace }]);
 

@@ -17,12 +17,14 @@ import type { Change } from '../../shared/quay/types.js';
 import { traverseLimited } from '../../shared/runtime/concurrency.js';
 import type { WorkEnv } from '../../shared/runtime/work.js';
 import type { Configured } from '../../shared/settings/load.js';
-import { reconcileRepository } from '../image-stream/apply.js';
-import { planImageStream } from '../image-stream/plan.js';
-import { applyNamespacePlan, setFinalizers } from '../namespace/apply.js';
-import { readOwnership } from '../namespace/ownership.js';
-import { ourFinalizers, planNamespace } from '../namespace/plan.js';
-import { planServiceAccount, type RobotTarget } from '../service-account/plan.js';
+import { imageStreamReports, robotReports } from '../../shared/sync/events.js';
+import { applyNamespacePlan, setFinalizers } from '../../shared/sync/namespace-apply.js';
+import { ourFinalizers, planNamespace } from '../../shared/sync/namespace-plan.js';
+import { readOwnership } from '../../shared/sync/organization.js';
+import { planImageStream } from '../../shared/sync/repository-plan.js';
+import { reconcileRepository } from '../../shared/sync/repository.js';
+import { planServiceAccount, type RobotTarget } from '../../shared/sync/robot-plan.js';
+import { reconcileRobot } from '../../shared/sync/robot.js';
 import {
   addTallies,
   emptyTally,
@@ -31,10 +33,8 @@ import {
   type NamespaceWork,
   type Tally,
 } from './plan.js';
-import { orgViewFor, reconcileRobots } from './robots.js';
+import { orgViewFor } from './robots.js';
 import type { Report } from '../../shared/runtime/report.js';
-import { imageStreamReports } from '../image-stream/events.js';
-import { robotReports } from '../service-account/events.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
 
@@ -119,7 +119,9 @@ const reconcileNamespace =
       targets.push(saPlan.target);
     }
     const robots = new Set(view.robots.keys());
-    for (const { target, result } of await reconcileRobots(env, plan.org, view, targets)()) {
+    for (const target of targets) {
+      // One after the other, each with the view read once (a robot's default permission is judged by its own).
+      const result = await run(env, reconcileRobot(target, view))();
       if (E.isRight(result)) robots.add(result.right.robot.name);
       if (E.isRight(result))
         tally = addTallies(tally, { ...emptyTally, reports: robotReports(target, result.right) });

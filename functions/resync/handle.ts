@@ -19,7 +19,7 @@ import { writeConditions } from '../../shared/settings/conditions.js';
 import { DISCOVERED_TYPES, partsFor, type Part } from '../../shared/settings/parts.js';
 import { configuredOf, type SettingsReport } from '../../shared/settings/load.js';
 import { ownerOf } from '../../shared/runtime/observe.js';
-import { recordNotOurs } from '../namespace/ownership.js';
+import { recordNotOurs } from '../../shared/sync/events.js';
 import { observeResync } from '../../shared/runtime/metrics.js';
 import { recordAll } from '../../shared/runtime/report.js';
 import { reconcileAll, releaseAll } from './apply.js';

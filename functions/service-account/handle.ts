@@ -12,12 +12,13 @@ import { Resources } from '../../shared/kube/resources.js';
 import type { StepEnv } from '../../shared/runtime/env.js';
 import type { Step, StepResult } from '../../shared/runtime/handler.js';
 import { ownerOf, readSinceCreation, reRead } from '../../shared/runtime/observe.js';
-import { reportingNotOurs } from '../namespace/ownership.js';
 import { strongest } from '../../shared/runtime/work.js';
 import { reported } from '../../shared/runtime/report.js';
-import { reconcileServiceAccount } from './apply.js';
+import { reportingNotOurs } from '../../shared/sync/events.js';
+import { planServiceAccount } from '../../shared/sync/robot-plan.js';
+import { reconcileRobot } from '../../shared/sync/robot.js';
 import { refusalReports, serviceAccountReports } from './events.js';
-import { planServiceAccount, serviceAccountOfSecret } from './plan.js';
+import { serviceAccountOfSecret } from './plan.js';
 
 export const decodeServiceAccountEvent = decodeObjectEvent<unknown>([
   { kind: 'ServiceAccount', group: '', codec: ServiceAccount },
@@ -73,7 +74,7 @@ export const serviceAccountStep: Step<StepEnv> = {
                   )(env);
                 case 'Reconcile':
                   return pipe(
-                    reconcileServiceAccount(plan.target),
+                    reconcileRobot(plan.target),
                     reported(env.events, serviceAccountReports(plan.target)),
                     RTE.map((r): StepResult => ({
                       outcome: strongest([

@@ -52,7 +52,7 @@ export const bindQuayClient = (http: QuayHttp, secret: string): QuayClient => {
   // Default permissions of one robot are changed by one call at a time in this process (two deliveries of the same
   // ServiceAccount's events must not both add one), and a list read before another call changed them is not
   // trusted: each list is stamped when its request starts, each change when it ends, and a list older than a
-  // robot's last change is read again. Other processes are handled by the re-read after every add (prototypes.ts).
+  // robot's last change is read again. Other processes are handled by the re-read after an add (prototypes.ts).
   const oneAtATime = keyedLock();
   let clock = 0;
   const listedAt = new WeakMap<readonly Prototype[], number>();
@@ -103,9 +103,9 @@ export const bindQuayClient = (http: QuayHttp, secret: string): QuayClient => {
       );
     },
     ensureDefaultPermissions: ensurePermissions,
-    ensureDefaultPermission: (org, robotName, role, current) =>
+    ensureDefaultPermission: (org, robotName, role, current, robotCreated) =>
       pipe(
-        ensurePermissions(org, [{ robotName, role }], current),
+        ensurePermissions(org, [{ robotName, role, robotCreated: robotCreated === true }], current),
         TE.map((changes): Change => changes[0] ?? 'unchanged'),
       ),
     getRepository: run(getRepository),

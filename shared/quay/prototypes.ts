@@ -38,18 +38,23 @@ export const listDefaultPermissions = (org: string): QuayOp<readonly Prototype[]
 // Quay answers 200, not 201 (docs/quay-api.md#default-permissions); the delegate's kind and name are all it reads. This is the one write Quay does
 // not deduplicate: another process may add the same prototype at the same time (two deliveries of one
 // ServiceAccount's events in two pods), and a POST sent more than once (a dropped answer, a timeout) may have been
-// applied twice. So every add is followed by a re-read that removes the duplicates (ensureDefaultPermissions).
-const addPrototype = (org: string, robotName: string, role: RobotRole): QuayOp<undefined> =>
+// applied twice. So an add is followed by a re-read that removes the duplicates (ensureDefaultPermissions), except
+// for a robot this process has just created, when the POST went once (see WantedPermission.robotCreated).
+// 'added', or 'resent' when the POST had to be sent more than once.
+const addPrototype = (org: string, robotName: string, role: RobotRole): QuayOp<Added> =>
   pipe(
     send(post(paths.prototypes(org), { role, delegate: { kind: 'user', name: robotName } })),
     RTE.flatMapEither((res) =>
       res.status === 200
-        ? pipe(decodeBody(PrototypeView)(res), E.as(undefined))
-        : E.left<QuayError, undefined>(failureOf(res)),
+        ? pipe(decodeBody(PrototypeView)(res), E.as<Added>((res.attempts ?? 1) > 1 ? 'resent' : 'added'))
+        : E.left<QuayError, Added>(failureOf(res)),
     ),
   );
 
 type Outcome = 'kept' | 'updated' | 'gone';
+
+/** A prototype POSTed: 'resent' when the POST was sent more than once (it may have made two). */
+type Added = 'added' | 'resent';
 
 /** 'gone' when the prototype was deleted since it was listed. */
 const setPrototypeRole = (org: string, id: string, role: RobotRole): QuayOp<Outcome> =>
@@ -91,6 +96,13 @@ export const keeperOf = (mine: readonly Prototype[], role: RobotRole): Prototype
 export interface WantedPermission {
   readonly robotName: string;
   readonly role: RobotRole;
+  /**
+   * This process has just created the robot (its PUT answered 201, which only one caller gets): its add is not
+   * re-read, unless the POST had to be sent more than once. Another delivery could add the same prototype only if it found the robot existing and listed the
+   * prototypes before this add, then re-read them before it too; the duplicate that narrow race leaves is harmless
+   * (the same robot, the same role) and the resync removes it (docs/design.md#default-permissions).
+   */
+  readonly robotCreated?: boolean;
 }
 
 const listed = (org: string, current: readonly Prototype[] | undefined): QuayOp<readonly Prototype[]> =>
@@ -98,7 +110,7 @@ const listed = (org: string, current: readonly Prototype[] | undefined): QuayOp<
 
 /**
  * One robot's prototypes brought to exactly one with the role, from a list: the keeper's role fixed in place (PUT,
- * so the id stays), the others deleted. 'added' when there was none and one was POSTed (the caller re-reads).
+ * so the id stays), the others deleted. Added when there was none and one was POSTed (the caller re-reads).
  * `addMissing` false: right after our own add, a prototype missing from the re-read is not added again (another
  * process removed it as the duplicate of its keeper, or the robot was deleted), so that two processes never loop.
  */
@@ -108,20 +120,17 @@ const settle = (
   all: readonly Prototype[],
   addMissing: boolean,
   retries = 1,
-): QuayOp<Change | 'added'> => {
+): QuayOp<Change | Added> => {
   const { robotName, role } = wanted;
   const mine = prototypesOf(all, robotName);
   const keep = keeperOf(mine, role);
-  if (keep === undefined)
-    return addMissing
-      ? pipe(addPrototype(org, robotName, role), RTE.as<Change | 'added'>('added'))
-      : RTE.right('unchanged');
+  if (keep === undefined) return addMissing ? addPrototype(org, robotName, role) : RTE.right('unchanged');
   const duplicates = mine.filter((p) => p !== keep);
   return pipe(
     keep.role === role
       ? RTE.right<QuayHttp, QuayError, Outcome>('kept')
       : setPrototypeRole(org, keep.id, role),
-    RTE.flatMap((outcome): QuayOp<Change | 'added'> => {
+    RTE.flatMap((outcome): QuayOp<Change | Added> => {
       // The list was stale (or someone else changed it meanwhile): read it again, once.
       if (outcome === 'gone')
         return retries > 0
@@ -145,9 +154,10 @@ const settle = (
 
 /**
  * Exactly one prototype per robot with its role (docs/qbo-compatibility.md#b9: a wrong role is fixed, duplicates go). `current` is a
- * list the caller just read with listDefaultPermissions, which saves a GET. When any prototype was added, the list is
- * read once more, after every add, and the duplicates removed keeping keeperOf's: of two processes adding the same
- * prototype at once, the one whose add came last reads both, so the world ends with one either way.
+ * list the caller just read with listDefaultPermissions, which saves a GET. When a prototype was added for a robot
+ * this process did not just create, the list is read once more, after every add, and the duplicates removed keeping
+ * keeperOf's: of two processes adding the same prototype at once, the one whose add came last reads both, so the
+ * world ends with one either way.
  */
 export const ensureDefaultPermissions = (
   org: string,
@@ -163,15 +173,15 @@ export const ensureDefaultPermissions = (
       ),
     ),
     RTE.flatMap((results) =>
-      !results.includes('added')
-        ? RTE.right(results as readonly Change[])
+      !results.some((r, i) => r === 'resent' || (r === 'added' && wanted[i]?.robotCreated !== true))
+        ? RTE.right(results.map((r): Change => (r === 'added' || r === 'resent' ? 'created' : r)))
         : pipe(
             listDefaultPermissions(org),
             RTE.flatMap((after) =>
               pipe(
                 wanted,
                 RA.traverseWithIndex(RTE.ApplicativeSeq)((i, w) =>
-                  results[i] === 'added'
+                  results[i] === 'added' || results[i] === 'resent'
                     ? pipe(settle(org, w, after, false), RTE.as<Change>('created'))
                     : RTE.right<QuayHttp, QuayError, Change>(results[i] as Change),
                 ),
@@ -187,8 +197,9 @@ export const ensureDefaultPermission = (
   robotName: string,
   role: RobotRole,
   current?: readonly Prototype[],
+  robotCreated?: boolean,
 ): QuayOp<Change> =>
   pipe(
-    ensureDefaultPermissions(org, [{ robotName, role }], current),
+    ensureDefaultPermissions(org, [{ robotName, role, robotCreated: robotCreated === true }], current),
     RTE.map((changes) => changes[0] ?? 'unchanged'),
   );

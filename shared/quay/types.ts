@@ -101,18 +101,24 @@ export interface QuayClient {
   readonly listDefaultPermissions: (org: string) => QuayResult<readonly Prototype[]>;
   /** Exactly one prototype for the robot with the role: adds it, fixes a wrong role, deletes duplicates (docs/qbo-compatibility.md#b9).
    *  After an add the list is read again and duplicates removed, keeping the same one in every process (two
-   *  deliveries in two pods may add one each). Calls for the same robot run one at a time in a client.
+   *  deliveries in two pods may add one each), unless `robotCreated`: this process's PUT of the robot answered 201
+   *  just now (shared/quay/prototypes.ts WantedPermission). Calls for the same robot run one at a time in a client.
    *  `current`: the list just read with listDefaultPermissions, which saves a GET per robot (re-read if stale). */
   readonly ensureDefaultPermission: (
     org: string,
     robotName: string,
     role: RobotRole,
     current?: readonly Prototype[],
+    robotCreated?: boolean,
   ) => QuayResult<Change>;
-  /** ensureDefaultPermission for several robots of one organization: one list, and one re-read after all adds. */
+  /** ensureDefaultPermission for several robots of one organization: one list, and one re-read after the adds. */
   readonly ensureDefaultPermissions: (
     org: string,
-    wanted: readonly { readonly robotName: string; readonly role: RobotRole }[],
+    wanted: readonly {
+      readonly robotName: string;
+      readonly role: RobotRole;
+      readonly robotCreated?: boolean;
+    }[],
     current?: readonly Prototype[],
   ) => QuayResult<readonly Change[]>;
 

@@ -13,7 +13,7 @@ import faas from 'faas-js-runtime';
 import { createProject, removeNamespace } from '../../../bench/convergence.js';
 import { imageStreamStep } from '../../../functions/image-stream/handle.js';
 import { namespaceStep, namespaceStepWith } from '../../../functions/namespace/handle.js';
-import { planNamespace } from '../../../functions/namespace/plan.js';
+import { planNamespace } from '../../../shared/sync/namespace-plan.js';
 import { resyncStep } from '../../../functions/resync/handle.js';
 import { serviceAccountStep } from '../../../functions/service-account/handle.js';
 import { organizationName } from '../../../shared/names.js';

@@ -2,12 +2,7 @@ import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as O from 'fp-ts/lib/Option.js';
-import {
-  Build,
-  parseDestination,
-  parseImageStreamTag,
-  repositoryOf,
-} from '../../../functions/build/build.js';
+import { Build, parseDestination, parseImageStreamTag, repositoryOf } from '../../../shared/build.js';
 import {
   ALL_CHECKS,
   confine,

@@ -292,6 +292,26 @@ describe('Quay operations', () => {
       expect(calls()).to.have.length(4);
     });
 
+    it('does not re-read its add for a robot this process has just created (only the creator got its 201)', async () => {
+      const { quay, calls } = client([['POST /api/v1/organization/demo/prototypes', created]]);
+      expect(await quay.ensureDefaultPermission('demo', 'demo+builder', 'write', [], true)()).to.deep.equal(
+        E.right('created'),
+      );
+      expect(calls()).to.deep.equal(['POST /api/v1/organization/demo/prototypes']);
+    });
+
+    it('re-reads the add for a robot it has just created when the POST had to be sent twice', async () => {
+      const { quay, calls } = client([
+        ['POST /api/v1/organization/demo/prototypes', { ...created, attempts: 2 }],
+        ['GET /api/v1/organization/demo/prototypes', listed],
+        [`DELETE /api/v1/organization/demo/prototypes/${BUILDER_WRITE_2}`, golden('delete prototype')],
+      ]);
+      expect(await quay.ensureDefaultPermission('demo', 'demo+builder', 'write', [], true)()).to.deep.equal(
+        E.right('created'),
+      );
+      expect(calls()).to.have.length(3);
+    });
+
     it('does not add again when its own prototype is gone by the re-read (removed as another’s duplicate)', async () => {
       const { quay, calls } = client([
         ['GET /api/v1/organization/demo/prototypes', empty],

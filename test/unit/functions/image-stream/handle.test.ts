@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import { imageStreamStep } from '../../../../functions/image-stream/handle.js';
-import { missingGrants, planImageStream } from '../../../../functions/image-stream/plan.js';
+import { missingGrants, planImageStream } from '../../../../shared/sync/repository-plan.js';
 import { Resources } from '../../../../shared/kube/resources.js';
 import { makeHandler } from '../../../../shared/runtime/handler.js';
 import {

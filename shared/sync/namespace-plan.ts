@@ -4,9 +4,9 @@
 // finalizer back.
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
-import type { Action } from '../../shared/events/envelope.js';
-import type { NotConfigured } from '../../shared/errors.js';
-import type { Namespace } from '../../shared/kube/objects.js';
+import type { Action } from '../events/envelope.js';
+import type { NotConfigured } from '../errors.js';
+import type { Namespace } from '../kube/objects.js';
 import {
   isAllowedNamespace,
   LEGACY_NAMESPACE_FINALIZER,
@@ -14,8 +14,8 @@ import {
   ORGANIZATION_ANNOTATION,
   organizationName,
   organizationStamp,
-} from '../../shared/names.js';
-import type { Settings } from '../../shared/settings/quay-integration.js';
+} from '../names.js';
+import type { Settings } from '../settings/quay-integration.js';
 
 export type NamespacePlan =
   | { readonly _tag: 'Ignore'; readonly reason: string }

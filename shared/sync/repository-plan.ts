@@ -5,11 +5,11 @@
 // description, which carries this cluster's mark only when the bridge made it for that ImageStream; an event's
 // action proves nothing (anyone who reaches the broker or the step can post one), so it is not read.
 import * as O from 'fp-ts/lib/Option.js';
-import type { Action } from '../../shared/events/envelope.js';
-import type { ImageStream, Namespace } from '../../shared/kube/objects.js';
-import { repositoryName, robotName, type RobotRole } from '../../shared/names.js';
-import type { Settings } from '../../shared/settings/quay-integration.js';
-import { namespaceGate } from '../namespace/plan.js';
+import type { Action } from '../events/envelope.js';
+import type { ImageStream, Namespace } from '../kube/objects.js';
+import { repositoryName, robotName, type RobotRole } from '../names.js';
+import type { Settings } from '../settings/quay-integration.js';
+import { namespaceGate } from './namespace-plan.js';
 
 export interface Grant {
   readonly robotName: string;

@@ -1,21 +1,21 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
-import type { NotConfigured } from '../../../../shared/errors.js';
-import type { Namespace } from '../../../../shared/kube/objects.js';
+import type { NotConfigured } from '../../../shared/errors.js';
+import type { Namespace } from '../../../shared/kube/objects.js';
 import {
   decodeQuayIntegration,
   resolveSettings,
   type Settings,
-} from '../../../../shared/settings/quay-integration.js';
+} from '../../../shared/settings/quay-integration.js';
 import {
   finalizersAfter,
   namespaceGate,
   planNamespace,
   type NamespaceGate,
   type NamespacePlan,
-} from '../../../../functions/namespace/plan.js';
-import { quayIntegration } from '../../shared/fakes/env.js';
+} from '../../../shared/sync/namespace-plan.js';
+import { quayIntegration } from '../shared/fakes/env.js';
 
 const settingsOf = (spec: Record<string, unknown> = {}): Settings => {
   const s = E.flatMap(resolveSettings)(decodeQuayIntegration(quayIntegration(spec)));

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
-import type { Secret, ServiceAccount } from '../../../../shared/kube/objects.js';
-import type { Prototype } from '../../../../shared/quay/types.js';
+import type { Secret, ServiceAccount } from '../../../shared/kube/objects.js';
+import type { Prototype } from '../../../shared/quay/types.js';
 import {
   decodeQuayIntegration,
   resolveSettings,
   type Settings,
-} from '../../../../shared/settings/quay-integration.js';
+} from '../../../shared/settings/quay-integration.js';
 import {
   defaultPermissionNeedsFix,
   desiredSecret,
@@ -17,10 +17,10 @@ import {
   planSecret,
   planServiceAccount,
   secretApplyBody,
-  serviceAccountOfSecret,
   type RobotTarget,
-} from '../../../../functions/service-account/plan.js';
-import { quayIntegration } from '../../shared/fakes/env.js';
+} from '../../../shared/sync/robot-plan.js';
+import { serviceAccountOfSecret } from '../../../functions/service-account/plan.js';
+import { quayIntegration } from '../shared/fakes/env.js';
 
 const settingsOf = (spec: Record<string, unknown> = {}): Settings => {
   const s = E.flatMap(resolveSettings)(decodeQuayIntegration(quayIntegration(spec)));

@@ -1,20 +1,17 @@
-// The effects of ownership (shared/ownership.ts): read what Quay shows about an organization, judge it, and adopt,
-// create or refuse it. Reads cost nothing where the caller already holds robots that carry this cluster's mark.
+// The organization of a namespace, for every step: read what Quay shows about it, judge it (shared/ownership.ts),
+// and adopt, create or refuse it; and what a 403 met in it means. Reads cost nothing where the caller already holds
+// robots that carry this cluster's mark, or the namespace's organization stamp.
 import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
-import * as T from 'fp-ts/lib/Task.js';
-import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { notOurs, type NotOurs, type SyncError } from '../../shared/errors.js';
-import { getOptional } from '../../shared/kube/client.js';
-import type { EventsEnv } from '../../shared/kube/events.js';
-import { Namespace } from '../../shared/kube/objects.js';
-import { Resources } from '../../shared/kube/resources.js';
-import { ORGANIZATION_ANNOTATION, organizationStamp } from '../../shared/names.js';
-import { claimOf, organizationEmail, type Ownership } from '../../shared/ownership.js';
-import type { Change, QuayClient } from '../../shared/quay/types.js';
-import type { StepEnv } from '../../shared/runtime/env.js';
-import { withOwner, type Owner, type WorkEnv } from '../../shared/runtime/work.js';
+import { notOurs, type SyncError } from '../errors.js';
+import { getOptional } from '../kube/client.js';
+import { Namespace } from '../kube/objects.js';
+import { Resources } from '../kube/resources.js';
+import { ORGANIZATION_ANNOTATION, organizationStamp } from '../names.js';
+import { claimOf, organizationEmail, type Ownership } from '../ownership.js';
+import type { Change, QuayClient } from '../quay/types.js';
+import { withOwner, withQuay, type Owner, type WorkEnv } from '../runtime/work.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
 
@@ -103,26 +100,69 @@ export const claimOrganization = (ns: Namespace, org: string, robots?: readonly 
     );
   });
 
+// ---- a 403 in an organization (the one place that reads it) ----
+
 /**
- * A NotOurs error, reported where `kubectl describe namespace` shows it: a Warning Event on the Namespace. The
- * error itself goes on to the answer (dead-lettered) and, in the resync, to the QuayIntegration's conditions.
+ * Quay answers 403 for a call about an organization that does not exist, as for one the token may not touch
+ * (docs/quay-api.md#organizations, docs/quay-api.md#robots): the permission check runs first. The Quay client
+ * absorbs it where the answer is the same either way (a delete, a list: shared/quay/organizations.ts
+ * unlessOrganizationMissing); work inside an organization reads it here, and nowhere else.
  */
-export const reportingNotOurs = <A>(
-  effect: RTE.ReaderTaskEither<StepEnv, SyncError, A>,
-): RTE.ReaderTaskEither<StepEnv, SyncError, A> =>
+const forbidden = (e: SyncError): e is Extract<SyncError, { readonly _tag: 'QuayRejected' }> =>
+  e._tag === 'QuayRejected' && e.status === 403;
+
+/**
+ * `op` in the organization of `ns`; when Quay answers 403 (this event came before the namespace's, or the
+ * organization went meanwhile), the organization is claimed (made and marked unless the namespace is going; refused
+ * when it exists and is not ours) and `op` tried once more. A 403 again is left to refusalOrMissing. `org` in the
+ * result: what the claim did.
+ */
+export const inOrganization = <A>(
+  ns: Namespace,
+  org: string,
+  op: Effect<A>,
+): Effect<{ readonly value: A; readonly org: Change }> =>
   pipe(
-    effect,
-    RTE.tapError(
-      (e) => (env: StepEnv) =>
-        e._tag === 'NotOurs' ? TE.fromTask(recordNotOurs(env, e)) : TE.right<SyncError, undefined>(undefined),
+    op,
+    RTE.map((value): { readonly value: A; readonly org: Change } => ({ value, org: 'unchanged' })),
+    RTE.orElse((e) =>
+      forbidden(e)
+        ? pipe(
+            claimOrganization(ns, org),
+            RTE.flatMap((claimed) =>
+              pipe(
+                op,
+                RTE.map((value) => ({ value, org: claimed })),
+              ),
+            ),
+          )
+        : RTE.left(e),
     ),
   );
 
-export const recordNotOurs = (env: EventsEnv, e: NotOurs): T.Task<undefined> =>
-  pipe(
-    env.events.record(
-      { apiVersion: 'v1', kind: 'Namespace', name: e.namespace },
-      { type: 'Warning', reason: 'OrganizationNotOurs', action: 'UseOrganization', note: e.message },
-    ),
-    T.map(() => undefined),
-  );
+/**
+ * A 403 met while working in `org` is a refusal only when the organization is there (one GET, on this path only);
+ * when it is not, it went meanwhile (its namespace is being deleted) or is yet to come: a 404, which the broker
+ * retries, and whose retry re-reads the world.
+ */
+export const refusalOrMissing =
+  <A>(org: string) =>
+  (e: SyncError): Effect<A> =>
+    forbidden(e)
+      ? withQuay((quay) =>
+          pipe(
+            RTE.fromTaskEither(quay.getOrganization(org)),
+            RTE.flatMap((found) =>
+              RTE.left<WorkEnv, SyncError, A>(
+                O.isSome(found)
+                  ? e
+                  : {
+                      _tag: 'QuayRejected',
+                      status: 404,
+                      message: `organization ${org} does not exist (Quay answered 403: ${e.message})`,
+                    },
+              ),
+            ),
+          ),
+        )
+      : RTE.left(e);

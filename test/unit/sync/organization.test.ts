@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
-import { refusalOrMissing } from '../../../../functions/namespace/apply.js';
-import type { SyncError } from '../../../../shared/errors.js';
-import { fakeKube } from '../../shared/fakes/kube.js';
-import { fakeQuay } from '../../shared/fakes/quay.js';
+import { refusalOrMissing } from '../../../shared/sync/organization.js';
+import type { SyncError } from '../../../shared/errors.js';
+import { fakeKube } from '../shared/fakes/kube.js';
+import { fakeQuay } from '../shared/fakes/quay.js';
 
 describe('namespace effects: a 403 met while working in an organization', () => {
   const forbidden: SyncError = { _tag: 'QuayRejected', status: 403, message: 'Unauthorized' };

@@ -4,17 +4,17 @@
 import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { invalidName, notOurs, type SyncError } from '../../shared/errors.js';
-import { Namespace } from '../../shared/kube/objects.js';
-import { ORGANIZATION_ANNOTATION } from '../../shared/names.js';
-import { Resources } from '../../shared/kube/resources.js';
-import { updateWithRetry, type UpdateResult } from '../../shared/kube/update.js';
-import type { Change } from '../../shared/quay/types.js';
-import type { StepResult } from '../../shared/runtime/handler.js';
-import { claimOf } from '../../shared/ownership.js';
-import { strongest, withOwner, withQuay, type WorkEnv } from '../../shared/runtime/work.js';
-import { claimOrganization, createMarked, readOwnership } from './ownership.js';
-import { finalizersAfter, type NamespacePlan } from './plan.js';
+import { invalidName, notOurs, type SyncError } from '../errors.js';
+import { Namespace } from '../kube/objects.js';
+import { ORGANIZATION_ANNOTATION } from '../names.js';
+import { Resources } from '../kube/resources.js';
+import { updateWithRetry, type UpdateResult } from '../kube/update.js';
+import type { Change } from '../quay/types.js';
+import type { StepResult } from '../runtime/handler.js';
+import { claimOf } from '../ownership.js';
+import { strongest, withOwner, type WorkEnv } from '../runtime/work.js';
+import { claimOrganization, createMarked, readOwnership } from './organization.js';
+import { finalizersAfter, type NamespacePlan } from './namespace-plan.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
 
@@ -49,6 +49,22 @@ export const setFinalizers = (ns: Namespace, change: 'provision' | 'release'): E
       ),
     ),
   );
+
+/** Our finalizer before anything exists in Quay for the namespace; a namespace gone meanwhile is a 404 (retried). */
+export const finalizerFirst = (namespace: Namespace, needed: boolean): Effect<Change> =>
+  !needed
+    ? RTE.right('unchanged')
+    : pipe(
+        setFinalizers(namespace, 'provision'),
+        RTE.flatMap((r) =>
+          r === 'gone'
+            ? RTE.left<WorkEnv, SyncError, Change>({
+                _tag: 'KubeNotFound',
+                message: `namespace ${namespace.metadata.name} is gone`,
+              })
+            : RTE.right(r === 'updated' ? 'updated' : 'unchanged'),
+        ),
+      );
 
 /**
  * Finalizer, then organization (POSTed with this cluster's mark). `created` when the organization is new; one that
@@ -97,34 +113,6 @@ const stampOrganization = (ns: Namespace, stamp: string): Effect<undefined> =>
     ),
     RTE.as(undefined),
   );
-
-/**
- * Quay answers 403 for a call about an organization that does not exist, as for one the token may not touch
- * (docs/quay-api.md#organizations, docs/quay-api.md#robots). So a 403 met while working in `org` is a refusal only when the organization
- * is there (one GET, on this path only); when it is not, it went meanwhile (its namespace is being deleted) or is
- * yet to come: a 404, which the broker retries, and whose retry re-reads the world.
- */
-export const refusalOrMissing =
-  <A>(org: string) =>
-  (e: SyncError): Effect<A> =>
-    e._tag === 'QuayRejected' && e.status === 403
-      ? withQuay((quay) =>
-          pipe(
-            RTE.fromTaskEither(quay.getOrganization(org)),
-            RTE.flatMap((found) =>
-              RTE.left<WorkEnv, SyncError, A>(
-                O.isSome(found)
-                  ? e
-                  : {
-                      _tag: 'QuayRejected',
-                      status: 404,
-                      message: `organization ${org} does not exist (Quay answered 403: ${e.message})`,
-                    },
-              ),
-            ),
-          ),
-        )
-      : RTE.left(e);
 
 /**
  * Organization first (a 403 for a missing one counts as gone, in the client), then our finalizers. The namespace is

@@ -3,7 +3,7 @@
 // Field names from openshift/api build/v1/types.go.
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { BUILD_ANNOTATIONS } from '../../shared/names.js';
+import { BUILD_ANNOTATIONS } from './names.js';
 
 const nullable = <C extends t.Mixed>(codec: C) => t.union([codec, t.null]);
 

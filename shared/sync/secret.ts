@@ -4,14 +4,14 @@ import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import type { SyncError } from '../../shared/errors.js';
-import { getOptional } from '../../shared/kube/client.js';
-import { Secret, ServiceAccount } from '../../shared/kube/objects.js';
-import { Resources, type ObjectRef } from '../../shared/kube/resources.js';
-import { updateWithRetry } from '../../shared/kube/update.js';
-import type { Change, Robot } from '../../shared/quay/types.js';
-import type { WorkEnv } from '../../shared/runtime/work.js';
-import { desiredSecret, planLinks, planSecret, secretApplyBody, type RobotTarget } from './plan.js';
+import type { SyncError } from '../errors.js';
+import { getOptional } from '../kube/client.js';
+import { Secret, ServiceAccount } from '../kube/objects.js';
+import { Resources, type ObjectRef } from '../kube/resources.js';
+import { updateWithRetry } from '../kube/update.js';
+import type { Change, Robot } from '../quay/types.js';
+import type { WorkEnv } from '../runtime/work.js';
+import { desiredSecret, planLinks, planSecret, secretApplyBody, type RobotTarget } from './robot-plan.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
 

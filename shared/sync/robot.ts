@@ -1,0 +1,230 @@
+// The one robot sequence, for the service-account step and the resync alike, in an order that survives a crash
+// between any two writes: the namespace's finalizer (before anything in Quay), the robot (the organization only when
+// Quay says it is missing), its default permission, its explicit grants on existing repositories (when the robot is
+// new to them), then the Secret and the link (secret.ts). The resync passes the organization's view it read once
+// for the whole namespace (robots with tokens, default permissions); an event reads only what its robot needs.
+import * as O from 'fp-ts/lib/Option.js';
+import * as RA from 'fp-ts/lib/ReadonlyArray.js';
+import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import type { SyncError } from '../errors.js';
+import { listServed } from '../kube/client.js';
+import { ImageStream, type Secret } from '../kube/objects.js';
+import { Resources } from '../kube/resources.js';
+import type { Change, Prototype, Robot } from '../quay/types.js';
+import { markedDescription, type ClusterIdentity } from '../ownership.js';
+import { withOwner, withQuay, type WorkEnv } from '../runtime/work.js';
+import { finalizerFirst } from './namespace-apply.js';
+import { claimOrganization, inOrganization, refusalOrMissing } from './organization.js';
+import { reconcileRepository } from './repository.js';
+import { defaultPermissionNeedsFix, ensuredInCluster, type OrgView, type RobotTarget } from './robot-plan.js';
+import { ensureSecret, linkSecret, readSecret } from './secret.js';
+
+type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
+
+const lift = <A>(te: TE.TaskEither<SyncError, A>): Effect<A> => RTE.fromTaskEither(te);
+
+/** This cluster's mark, and what the robot is for (shared/ownership.ts). */
+export const robotDescription = (identity: ClusterIdentity, target: RobotTarget): string =>
+  markedDescription(
+    identity,
+    `ServiceAccount ${target.serviceAccount.metadata.namespace}/${target.serviceAccount.metadata.name}`,
+  );
+
+/**
+ * A new robot has no rights on repositories that already exist: grant them explicitly (QBO #109). A cluster that
+ * does not serve ImageStreams (plain Kubernetes) has none to grant.
+ */
+const grantExisting = (target: RobotTarget): Effect<readonly Change[]> =>
+  pipe(
+    RTE.asks((env: WorkEnv) => env.kube),
+    RTE.flatMapTaskEither((kube) =>
+      // Names only: tenants decide how large an ImageStream is (kube/client.ts ListOptions.metadataOnly).
+      listServed(kube, ImageStream, Resources.ImageStream, {
+        namespace: target.serviceAccount.metadata.namespace,
+        metadataOnly: true,
+      }),
+    ),
+    RTE.flatMap((streams) =>
+      pipe(
+        O.getOrElse((): readonly ImageStream[] => [])(streams).filter(
+          (s) => s.metadata.deletionTimestamp === undefined,
+        ),
+        RA.traverse(RTE.ApplicativeSeq)((s) =>
+          reconcileRepository(
+            {
+              namespace: target.namespace,
+              org: target.org,
+              repo: s.metadata.name,
+              grants: [{ robotName: target.robotName, role: target.role }],
+              finalizerNeeded: false,
+            },
+            new Set([target.robotName]),
+          ),
+        ),
+      ),
+    ),
+  );
+
+export interface EnsuredRobot {
+  readonly robot: Robot;
+  readonly change: Change;
+}
+
+export interface RobotResult {
+  readonly robot: Robot;
+  /** The organization (created when it was missing) and the namespace's finalizer. */
+  readonly namespace: Change;
+  readonly changes: Readonly<Record<'robot' | 'defaultPermission' | 'secret' | 'link', Change>> & {
+    readonly repositories: number;
+  };
+}
+
+/**
+ * The robot with its token. From the resync's view: the one it holds, else ensured. From an event: in one call when
+ * its Secret exists (so most likely the robot does too): its GET, whose description carries this cluster's mark,
+ * which proves the organization ours. A robot to be made is made only in an organization proven ours first
+ * (claimOrganization: free when the namespace is stamped, else its GET; adopted or created when it may be), then PUT
+ * (Quay's 201 carries the token). A robot without our mark (QBO's, say) is used only in an organization proven ours
+ * by its e-mail.
+ */
+const robotFor = (
+  target: RobotTarget,
+  secret: O.Option<Secret>,
+  view: OrgView | undefined,
+): Effect<EnsuredRobot> =>
+  withOwner((owner, quay) => {
+    const put = lift(
+      quay.ensureRobot(target.org, target.shortname, robotDescription(owner.identity, target)),
+    );
+    if (view !== undefined) {
+      const known = view.robots.get(target.robotName);
+      return known !== undefined ? RTE.right({ robot: known, change: 'unchanged' }) : put;
+    }
+    const ensure = pipe(
+      claimOrganization(target.namespace, target.org),
+      RTE.flatMap(() => put),
+    );
+    if (O.isNone(secret)) return ensure;
+    return pipe(
+      lift(quay.getRobot(target.org, target.shortname)),
+      RTE.flatMap(
+        O.match(
+          () => ensure,
+          (robot) =>
+            pipe(
+              claimOrganization(target.namespace, target.org, [robot.description]),
+              RTE.as<EnsuredRobot>({ robot, change: 'unchanged' }),
+            ),
+        ),
+      ),
+    );
+  });
+
+/**
+ * The robot's one default permission. A robot created just now has none (Quay deletes a robot's prototypes with
+ * it, and a new robot is a new delegate), so the list is not read before the add, nor after it (robotCreated:
+ * docs/design.md#default-permissions); otherwise it is read once (or taken from the resync's view).
+ */
+const defaultPermissionFor = (
+  target: RobotTarget,
+  robot: Change,
+  known: readonly Prototype[] | undefined,
+): Effect<Change> =>
+  withQuay((quay) => {
+    if (robot === 'created')
+      return lift(quay.ensureDefaultPermission(target.org, target.robotName, target.role, [], true));
+    return pipe(
+      known !== undefined
+        ? RTE.right<WorkEnv, SyncError, readonly Prototype[]>(known)
+        : lift(quay.listDefaultPermissions(target.org)),
+      RTE.flatMap((prototypes) =>
+        defaultPermissionNeedsFix(prototypes, target.robotName, target.role)
+          ? lift(quay.ensureDefaultPermission(target.org, target.robotName, target.role, prototypes))
+          : RTE.right<WorkEnv, SyncError, Change>('unchanged'),
+      ),
+    );
+  });
+
+/** The bridge's own echo (ensuredInCluster): everything unchanged, nothing asked of Quay. */
+const echo = (robot: Robot): RobotResult => ({
+  robot,
+  namespace: 'unchanged',
+  changes: {
+    robot: 'unchanged',
+    defaultPermission: 'unchanged',
+    secret: 'unchanged',
+    link: 'unchanged',
+    repositories: 0,
+  },
+});
+
+/**
+ * Everything one ServiceAccount's robot needs. Without `view` (an event), reading only what it needs: its Secret
+ * (kube; one that shows everything ensured answers from the cluster alone), its robot (one call), the organization's
+ * default permissions (one call; none for a new robot); unchanged: two Quay calls. With `view` (the resync, which
+ * provisioned the namespace and proved the organization ours before reading it), Quay is not read again, and the
+ * grants are left to its pass over the ImageStreams.
+ */
+export const reconcileRobot = (target: RobotTarget, view?: OrgView): Effect<RobotResult> =>
+  view !== undefined
+    ? inQuay(target, 'unchanged', undefined, view)
+    : pipe(
+        RTE.Do,
+        RTE.bind('finalizer', () => finalizerFirst(target.namespace, target.finalizerNeeded)),
+        RTE.bind('secret', () => readSecret(target)),
+        RTE.flatMap(({ finalizer, secret }) =>
+          pipe(
+            ensuredInCluster(target, secret),
+            O.match(
+              () => inQuay(target, finalizer, secret, undefined),
+              (robot) => RTE.right<WorkEnv, SyncError, RobotResult>(echo(robot)),
+            ),
+          ),
+        ),
+      );
+
+const inQuay = (
+  target: RobotTarget,
+  finalizer: Change,
+  secret: O.Option<Secret> | undefined,
+  view: OrgView | undefined,
+): Effect<RobotResult> =>
+  pipe(
+    RTE.Do,
+    RTE.bind('robot', () =>
+      inOrganization(target.namespace, target.org, robotFor(target, secret ?? O.none, view)),
+    ),
+    RTE.bind('defaultPermission', ({ robot }) =>
+      defaultPermissionFor(target, robot.value.change, view?.prototypes),
+    ),
+    RTE.bind('repositories', ({ robot, defaultPermission }) =>
+      // Prototypes reach only repositories created later (QBO #109): a robot new to them is granted its role on
+      // those that exist. New to them: created now, or a reconcile before this one stopped before its Secret
+      // (written after the grants), or its default permission was missing (a robot created by an attempt whose
+      // answer was lost reads as existing). The resync grants per ImageStream instead.
+      view === undefined &&
+      (robot.value.change === 'created' ||
+        defaultPermission !== 'unchanged' ||
+        secret === undefined ||
+        O.isNone(secret))
+        ? grantExisting(target)
+        : RTE.right<WorkEnv, SyncError, readonly Change[]>([]),
+    ),
+    RTE.bind('secretChange', ({ robot }) => ensureSecret(target, robot.value.robot, secret)),
+    RTE.bind('link', () => linkSecret(target)),
+    RTE.map(({ robot, defaultPermission, repositories, secretChange, link }) => ({
+      robot: robot.value.robot,
+      namespace: robot.org === 'unchanged' && finalizer === 'updated' ? 'updated' : robot.org,
+      changes: {
+        robot: robot.value.change,
+        defaultPermission,
+        secret: secretChange,
+        link,
+        repositories: repositories.filter((c) => c !== 'unchanged').length,
+      },
+    })),
+    // The organization may go (its namespace deleted) between any two calls.
+    RTE.orElse(refusalOrMissing<RobotResult>(target.org)),
+  );
