@@ -1,10 +1,14 @@
-// Function cold start (process start → first event answered) and idle RSS per step, for the production entry
-// (functions/index.ts under faas-js-runtime) built the ways it can run, all outside the repo:
-// - the image: `npm run build`'s bundle (functions/bundle.ts) under the command and env of the step's Knative
-//   Service (knative/base, node flags included), i.e. faas-js-runtime's CLI;
+// Function cold start (process start → first event answered) and idle RSS per step, for the production process
+// built the ways it can run, all outside the repo:
+// - the image: `npm run build`'s bundle of the lean host (functions/bundle.ts, functions/host.ts) under the command
+//   and env of the step's Knative Service (knative/base, node flags included);
 // - tsc's output, unbundled, under the same command;
-// - from source by tsx (test/support/step-server.ts), as the tests and `npm start` run it;
-// - the floor: the same CLI serving an empty function, what no step can go below under this command;
+// - from source by tsx (test/support/step-server.ts), as the tests run it;
+// - faas-js-runtime: the bundle's index.js under faas-js-runtime's CLI, the image's process before the lean host
+//   and still a way to serve the steps (`kn func`'s runtime; a reference row);
+// - the floor: the lean host (host/server.ts, its metrics registry) serving an empty step, bundled alike: what no
+//   step can go below under this host;
+// - faas-js-runtime's floor: its CLI serving an empty function (a reference row);
 // - bare node: node:http answering 204, what no Node.js function server can go below on this machine.
 // Steps reach the API server through a JSON kubeconfig, the path a pod's ServiceAccount takes too
 // (shared/kube/access.ts; a YAML kubeconfig would load @kubernetes/client-node).
@@ -13,22 +17,39 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HTTP } from 'cloudevents';
 import { parse } from 'yaml';
-import { bundleFunctions } from '../functions/bundle.js';
+import { bundleEntry, bundleFunctions, EXTERNAL } from '../functions/bundle.js';
 import type { StepName } from '../functions/index.js';
 import { freePort, repoRoot } from '../test/harness/index.js';
 import { readEventPath, renderInstall } from '../test/event-path/manifests.js';
 import { STEP_SERVER, waitReady } from '../test/support/step-processes.js';
 import { apiServerEvent } from '../test/unit/shared/fakes/events.js';
 
-export type Variant = 'image' | 'tsc output' | 'tsx (source)' | 'floor' | 'bare node';
+/** In the order the bench measures them (run by run, each in turn). */
+export const VARIANTS = [
+  'image',
+  'tsc output',
+  'tsx (source)',
+  'faas-js-runtime',
+  'floor',
+  'faas-js-runtime floor',
+  'bare node',
+] as const;
+export type Variant = (typeof VARIANTS)[number];
 
 export const describeVariant: Readonly<Record<Variant, string>> = {
-  image: "image (npm run build's bundle, the Knative Service's command)",
+  image: "image (npm run build's bundle of the lean host, the Knative Service's command)",
   'tsc output': 'tsc output, unbundled, same command',
-  'tsx (source)': 'tsx from source (tests, npm start)',
-  floor: "floor: faas-js-runtime's CLI serving an empty function",
+  'tsx (source)': 'tsx from source (the tests)',
+  'faas-js-runtime':
+    "reference: the bundle's index.js under faas-js-runtime's CLI (the image's process before)",
+  floor: 'floor: the lean host serving an empty step, bundled',
+  'faas-js-runtime floor': "reference floor: faas-js-runtime's CLI serving an empty function",
   'bare node': 'bare node: node:http answering 204 (no runtime)',
 };
+
+/** A row that is no way of running a step (no target applies): what the steps are compared with. */
+export const isFloor = (v: Variant): boolean =>
+  v === 'floor' || v === 'faas-js-runtime floor' || v === 'bare node';
 
 /** Node's arguments (flags, then the script and its arguments) and the environment of one step process. */
 export interface StepCommand {
@@ -40,10 +61,7 @@ export interface Builds {
   readonly command: (variant: Variant, step: StepName) => StepCommand;
   /** A JSON copy of the kubeconfig given to prepareBuilds. */
   readonly kubeconfigPath: string;
-  /**
-   * The image's command for step processes started with test/support/step-processes.ts, which gives the port as
-   * PORT: a two-line module passes it on as faas-js-runtime's FUNC_PORT, then runs the CLI unchanged.
-   */
+  /** The image's command (Node's arguments) for step processes started with test/support/step-processes.ts. */
   readonly imageStepServer: readonly string[];
 }
 
@@ -82,27 +100,32 @@ export const prepareBuilds = async (dir: string, kubeconfigPath: string): Promis
   execFileSync(join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', join(tsc, 'tsconfig.json')], {
     stdio: 'inherit',
   });
-  const floor = beside('floor');
-  mkdirSync(join(floor, 'functions'));
+  const cliFloor = beside('faas-js-runtime-floor');
+  mkdirSync(join(cliFloor, 'functions'));
   writeFileSync(
-    join(floor, 'functions', 'index.js'),
+    join(cliFloor, 'functions', 'index.js'),
     "export const handle = () => ({ statusCode: 204, headers: {}, body: '' });\n",
   );
+  const floor = beside('floor');
+  const floorEntry = join(floor, 'floor.ts');
+  const host = (file: string): string => JSON.stringify(join(repoRoot, 'functions', 'host', file));
+  writeFileSync(
+    floorEntry,
+    `import { hostMetrics } from ${host('metrics.ts')};\nimport { startHost } from ${host('server.ts')};\n` +
+      "await startHost({ port: Number(process.env.PORT), bodyLimit: 4194304, metrics: hostMetrics(), handle: () => Promise.resolve({ statusCode: 204, headers: {}, body: '' }) });\n",
+  );
+  await bundleEntry(repoRoot, floor, 'floor', floorEntry, EXTERNAL);
   const bare = join(dir, 'bare-node.mjs');
   writeFileSync(
     bare,
     "import { createServer } from 'node:http';\n" +
       "createServer((req, res) => { req.resume(); req.on('end', () => { res.statusCode = req.url === '/health/readiness' ? 200 : 204; res.end(); }); })" +
-      ".listen(Number(process.env.FUNC_PORT), '127.0.0.1');\n",
+      ".listen(Number(process.env.PORT), '127.0.0.1');\n",
   );
   const json = join(dir, 'kubeconfig.json');
   writeFileSync(json, JSON.stringify(parse(readFileSync(kubeconfigPath, 'utf8'))));
-  const portShim = join(image, 'port-shim.mjs');
-  writeFileSync(
-    portShim,
-    `process.env.FUNC_PORT = process.env.PORT;\nawait import(${JSON.stringify(join(repoRoot, 'node_modules', 'faas-js-runtime', 'bin', 'cli.js'))});\n`,
-  );
-  const underCli = (step: StepName, dist: string): StepCommand => {
+  const cli = join(repoRoot, 'node_modules', 'faas-js-runtime', 'bin', 'cli.js');
+  const underService = (step: StepName, dist: string): StepCommand => {
     const s = serviceOf(step);
     return {
       args: s.args.map((a) => (a.startsWith('dist/') ? join(dist, a.slice('dist/'.length)) : a)),
@@ -112,27 +135,25 @@ export const prepareBuilds = async (dir: string, kubeconfigPath: string): Promis
   const command = (variant: Variant, step: StepName): StepCommand => {
     switch (variant) {
       case 'image':
-        return underCli(step, join(image, 'dist'));
+        return underService(step, join(image, 'dist'));
       case 'tsc output':
-        return underCli(step, join(tsc, 'dist'));
+        return underService(step, join(tsc, 'dist'));
       case 'tsx (source)':
-        return { args: ['--import', 'tsx', STEP_SERVER], env: {} };
+        return { args: ['--import', 'tsx', STEP_SERVER], env: serviceOf(step).env };
+      case 'faas-js-runtime':
+        return { args: [cli, join(image, 'dist', 'functions', 'index.js')], env: serviceOf(step).env };
       case 'floor':
-        return underCli(step, floor);
+        return { args: [join(floor, 'floor.js')], env: {} };
+      case 'faas-js-runtime floor':
+        return { args: [cli, join(cliFloor, 'functions', 'index.js')], env: {} };
       case 'bare node':
         return { args: [bare], env: {} };
     }
   };
-  const imageArgs = underCli('namespace', join(image, 'dist')).args;
-  const cli = imageArgs.findIndex((a) => a.endsWith(join('faas-js-runtime', 'bin', 'cli.js')));
-  if (cli < 0)
-    throw new Error(
-      `the namespace step's command does not run faas-js-runtime's CLI: ${imageArgs.join(' ')}`,
-    );
   return {
     command,
     kubeconfigPath: json,
-    imageStepServer: [...imageArgs.slice(0, cli), portShim, ...imageArgs.slice(cli + 1)],
+    imageStepServer: underService('namespace', join(image, 'dist')).args,
   };
 };
 
@@ -198,7 +219,7 @@ export const coldStart = async (
       ...command.env,
       KUBECONFIG: kubeconfigPath,
       QUAY_BRIDGE_STEP: step,
-      // Knative's PORT (step-server.ts), and faas-js-runtime's own (its CLI).
+      // Knative's PORT (the host), and faas-js-runtime's own (its CLI).
       PORT: String(port),
       FUNC_PORT: String(port),
     },

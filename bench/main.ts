@@ -15,10 +15,12 @@ import {
   coldStart,
   memoryLimitsMb,
   describeVariant,
+  isFloor,
   prepareBuilds,
   rssMb,
   type ColdStart,
   type Variant,
+  VARIANTS,
 } from './cold-start.js';
 import { burstConvergence, necessaryChainMs, percentile, sequentialConvergence } from './convergence.js';
 import { besideQbo, QBO_REFERENCE as QBO, qboUnavailable } from './qbo.js';
@@ -93,7 +95,7 @@ try {
 
   // Cold start and idle RSS. The variants are measured in turn, run by run, so that a change of the machine's load
   // weighs on all of them alike.
-  const variants: readonly Variant[] = ['image', 'tsc output', 'tsx (source)', 'floor', 'bare node'];
+  const variants: readonly Variant[] = VARIANTS;
   const runs = new Map<Variant, ColdStart[]>(variants.map((v) => [v, []]));
   for (let i = 0; i < RUNS; i++)
     for (const variant of variants)
@@ -117,7 +119,7 @@ try {
     log(
       `bench: cold start ${variant}: ${JSON.stringify(c)} (all: ${r.map((x) => x.coldStartMs.toFixed(0)).join(', ')} ms)`,
     );
-    const floor = variant === 'floor' || variant === 'bare node';
+    const floor = isFloor(variant);
     rows.push({
       metric: `cold start, namespace step, ${describeVariant[variant]} (median of ${RUNS}; process start → first event answered, ${c.statuses.join('/')}; load ${loadAfter.toFixed(1)})`,
       quayBridge: fmt(c.coldStartMs, 'ms'),

@@ -1,20 +1,24 @@
-// The image's step entry, bundled: `npm run build` compiles everything with tsc, then runs this file, which replaces
-// dist/functions/index.js with an esbuild bundle of functions/index.ts (and dist/functions/chunks/, one chunk per
-// step and the code they share, so a step still loads only its own code). faas-js-runtime's CLI loads it exactly
-// as it loaded tsc's output (knative/base/*.yaml, Procfile). A bundle starts faster and smaller than ~150 separate
-// files: one read and one compile per chunk, and fp-ts and io-ts through their ES module builds, so only what is
-// used is in it.
+// The image's step processes, bundled: `npm run build` compiles everything with tsc, then runs this file, which
+// writes two esbuild bundles into dist/functions (with dist/functions/chunks/, one chunk per step and the code they
+// share, so a step still loads only its own code):
+// - host.js, the image's process (knative/base/*.yaml, Procfile): functions/host.ts with EVERY dependency in it
+//   (prom-client, got, fp-ts, io-ts…), so Node resolves no module tree and reads a few files at start;
+// - index.js, the same steps as a faas-js-runtime function module (`faas-js-runtime dist/functions/index.js`), with
+//   faas-js-runtime and prom-client left out: runtime-patches.ts and exposeOnRuntime must reach the runtime's own
+//   copies (and the cloudevents SDK it resolves), not copies of their own.
+// fp-ts and io-ts go in through their ES module builds, so only what is used is in a bundle.
 //
-// Left out, and loaded from node_modules at run time:
-// - faas-js-runtime: the CLI has already loaded it, and runtime-patches.ts must reach that very copy (and the
-//   cloudevents SDK it resolves), not one of its own;
-// - @kubernetes/client-node: only for the kubeconfigs shared/kube/access.ts leaves to it, never in a pod.
+// Left out of both, and loaded from node_modules at run time: @kubernetes/client-node, only for the kubeconfigs
+// shared/kube/access.ts leaves to it, never in a pod.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
-export const EXTERNAL = ['faas-js-runtime', '@kubernetes/client-node'] as const;
+/** Never bundled. */
+export const EXTERNAL = ['@kubernetes/client-node'] as const;
+/** Also left out of index.js: what faas-js-runtime must share with the steps it serves. */
+export const RUNTIME_SHARED = ['faas-js-runtime', 'prom-client'] as const;
 
 /** `fp-ts/lib/X.js` → `fp-ts/es6/X.js` (and io-ts): the CommonJS builds cannot be tree-shaken. */
 const esModuleBuilds: Plugin = {
@@ -29,16 +33,17 @@ const esModuleBuilds: Plugin = {
   },
 };
 
-/**
- * Bundles `root`/functions/index.ts into `dist`/functions (index.js, index.js.map, chunks/). `dist` must be where
- * node_modules can be found from (the externals are resolved at run time).
- */
-export const bundleFunctions = async (root: string, dist: string): Promise<void> => {
-  const outdir = join(dist, 'functions');
-  rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
+/** Bundles `entry` (a path) into `outdir`/`name`.js, with chunks/ (also used by bench/cold-start.ts's floor). */
+export const bundleEntry = async (
+  root: string,
+  outdir: string,
+  name: string,
+  entry: string,
+  external: readonly string[],
+): Promise<void> => {
   const result = await build({
     absWorkingDir: root,
-    entryPoints: { index: join(root, 'functions', 'index.ts') },
+    entryPoints: { [name]: entry },
     outdir,
     chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
@@ -46,7 +51,7 @@ export const bundleFunctions = async (root: string, dist: string): Promise<void>
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    external: [...EXTERNAL],
+    external: [...external],
     plugins: [esModuleBuilds],
     sourcemap: true,
     // CommonJS modules in an ES module bundle need a `require` for Node's own modules.
@@ -56,6 +61,20 @@ export const bundleFunctions = async (root: string, dist: string): Promise<void>
     logLevel: 'warning',
   });
   if (result.errors.length > 0) throw new Error(`esbuild: ${result.errors.map((e) => e.text).join('; ')}`);
+};
+
+/**
+ * Bundles `root`/functions/host.ts and index.ts into `dist`/functions (host.js, index.js, their maps, chunks/).
+ * `dist` must be where node_modules can be found from (the externals are resolved at run time).
+ */
+export const bundleFunctions = async (root: string, dist: string): Promise<void> => {
+  const outdir = join(dist, 'functions');
+  rmSync(join(outdir, 'chunks'), { recursive: true, force: true });
+  await bundleEntry(root, outdir, 'host', join(root, 'functions', 'host.ts'), EXTERNAL);
+  await bundleEntry(root, outdir, 'index', join(root, 'functions', 'index.ts'), [
+    ...EXTERNAL,
+    ...RUNTIME_SHARED,
+  ]);
 };
 
 // `node dist/functions/bundle.js` (npm run build): the repository is two levels up from this compiled file.

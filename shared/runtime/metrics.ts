@@ -3,12 +3,13 @@
 // kind the bridge serves, an outcome, an HTTP method, a Quay route template (never an organization, robot or
 // namespace name), a status code.
 import { createRequire } from 'node:module';
+import prom from 'prom-client';
 import type * as Prom from 'prom-client';
 import { routeOf } from '../quay/paths.js';
 import type { RequestInfo } from '../quay/http.js';
 
-// The runtime's own copy of prom-client, so that our metrics are of the same classes as its registry's.
-const prom = createRequire(import.meta.url)('prom-client') as typeof Prom;
+// A static import, so that the image's bundle carries prom-client (functions/bundle.ts); the build for
+// faas-js-runtime leaves it out, so that it is the runtime's own copy (exposeOnRuntime checks it).
 
 const PREFIX = 'quay_bridge_';
 const HOOKED = Symbol.for('quay-bridge.metrics-hook');
