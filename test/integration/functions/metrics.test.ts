@@ -1,5 +1,5 @@
-// The Prometheus metrics of the steps, scraped over HTTP from `/metrics` of each step process (the production entry
-// under faas-js-runtime, the runtime's own endpoint) after a scenario, and held against the Quay emulator's own
+// The Prometheus metrics of the steps, scraped over HTTP from `/metrics` of each step process (the image's process,
+// functions/host.ts, the host's own endpoint) after a scenario, and held against the Quay emulator's own
 // count of the requests it received.
 import { expect } from 'chai';
 import { HTTP, type CloudEvent } from 'cloudevents';
@@ -151,8 +151,8 @@ describe('Prometheus metrics of the step processes, scraped over HTTP', function
     expect(sum('quay_bridge_resync_duration_seconds_count')).to.equal(1);
     expect(sum('quay_bridge_resync_objects', (l) => l.state === 'failed')).to.equal(0);
     expect(sum('quay_bridge_resync_objects', (l) => l.state === 'reconciled')).to.be.greaterThan(4);
-    // The runtime's own metrics are on the same page: one registry.
-    expect(sum('faas_invocations')).to.be.greaterThan(0);
+    // The process's own metrics are on the same page: one registry.
+    expect(sum('process_resident_memory_bytes')).to.be.greaterThan(0);
 
     // No label value names a tenant's object.
     const values = samples.flatMap((s) => Object.values(s.labels));

@@ -123,6 +123,11 @@ for (const [title, command, needsNodeModules] of commands)
       expect(a.status, a.body).to.equal(503);
     });
 
+    it("serves the bridge's metrics on /metrics, counting the events answered above", async () => {
+      const text = await (await fetch(`${url}metrics`)).text();
+      expect(text).to.match(/^quay_bridge_events_handled_total\{[^}]*step="namespace"[^}]*\} [1-9]/m);
+    });
+
     const namespaceEvent = (ns: object) =>
       [
         { ...binary, 'ce-kind': 'Namespace', 'ce-name': 'team-a', 'ce-namespace': '', 'ce-apiversion': 'v1' },
