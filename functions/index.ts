@@ -1,11 +1,13 @@
-// The one entry of the function image (func.yaml): faas-js-runtime loads this module, calls `init` before it
-// listens, then `handle(context, event)` per request. QUAY_BRIDGE_STEP picks the step; only that step's modules
-// are imported (dynamically), and `init` builds them before the first request, so cold start pays for one step.
+// The steps as a function module: `loadHandler` builds the step QUAY_BRIDGE_STEP names for the image's host
+// (host.ts); `init` and `handle(context, event)` serve the same step under faas-js-runtime (`faas-js-runtime
+// dist/functions/index.js`), which calls `init` before it listens. Only that step's modules are imported
+// (dynamically), and built before the first request, so a cold start pays for one step.
 import type { HttpAnswer, InvocationContext } from '../shared/runtime/handler.js';
 import { answerInvalidCloudEventsWith400 } from './runtime-patches.js';
 
 /**
- * The largest request a step reads (FUNC_BODY_LIMIT in each step's Knative Service, read by faas-js-runtime): above
+ * The largest request a step reads (FUNC_BODY_LIMIT in each step's Knative Service, read by the host and by
+ * faas-js-runtime): above
  * the 3 MiB the API server takes for one request, so the event of any object it holds fits, with its envelope.
  */
 export const BODY_LIMIT_BYTES = 4 * 1024 * 1024;
