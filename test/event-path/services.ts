@@ -97,7 +97,7 @@ export const startLocalService = async (o: LocalServiceOptions): Promise<LocalSe
       K_SERVICE: s.name,
       K_CONFIGURATION: s.name,
       K_REVISION: `${s.name}-00001`,
-      // faas-js-runtime listens on FUNC_PORT (default 8080, which is Knative's PORT in the cluster).
+      // faas-js-runtime would listen on FUNC_PORT instead (default 8080, Knative's PORT in the cluster).
       FUNC_PORT: String(port),
       ...(o.kubeconfigPath === undefined ? {} : { KUBECONFIG: o.kubeconfigPath }),
       ...o.env,

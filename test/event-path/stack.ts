@@ -1,7 +1,7 @@
 // The whole of quay-bridge on one machine, assembled from the install's manifests (`kubectl apply -k knative`):
 //   the control plane (real etcd, kube-apiserver, kube-controller-manager) with the install created in it;
 //   the OpenShift stand-in (project ServiceAccounts, build phases, image import) and the Quay emulator;
-//   every Knative Service of the install as its own local process (steps under faas-js-runtime, the webhook),
+//   every Knative Service of the install as its own local process (steps under their host, the webhook),
 //     each authenticated as its own ServiceAccount, so the manifests' RBAC is what they run with;
 //   the webhook registered from the install's MutatingWebhookConfiguration, over TLS from the control plane's CA;
 //   the broker stand-in routing with the install's Triggers to those processes;

@@ -1,4 +1,4 @@
-// Step processes for tests and the bench: each step under faas-js-runtime in a child process on a fixed port, its
+// Step processes for tests and the bench: each step under its host (functions/host.ts) in a child process on a fixed port, its
 // output fed to the log ledger; a process can be SIGKILLed and a fresh one started on the same port (what Knative
 // does when a pod dies: the broker's retries then reach the new pod).
 import { spawn, type ChildProcess } from 'node:child_process';

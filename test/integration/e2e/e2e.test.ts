@@ -1,7 +1,7 @@
 // quay-bridge end to end, every hop real but the broker and Quay: `kubectl`-style creations on the real
 // kube-apiserver → Knative's real ApiServerSource adapter (configured from eventing/, with its ServiceAccount's
 // token) → the broker stand-in (eventing/'s Triggers and delivery) → each step as its own process under
-// faas-js-runtime (knative/base's Knative Services, with their ServiceAccounts' tokens) → the Quay emulator and the
+// its host, functions/host.ts (knative/base's Knative Services, with their ServiceAccounts' tokens) → the Quay emulator and the
 // API server; the Build webhook registered from knative/webhook over TLS; the OpenShift stand-in playing
 // OpenShift's controllers. The test asserts the state of the world: Quay's and the cluster's.
 import { expect } from 'chai';
@@ -24,7 +24,7 @@ interface Meta {
   readonly deletionTimestamp?: string;
 }
 
-describe('quay-bridge end to end (real API server, real receive adapter, steps under faas-js-runtime)', function () {
+describe('quay-bridge end to end (real API server, real receive adapter, steps under their host)', function () {
   this.timeout(300_000);
   const suffix = Date.now().toString(36);
   const team = `team-${suffix}`;

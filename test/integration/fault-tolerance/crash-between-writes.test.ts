@@ -1,5 +1,5 @@
 // A step's process SIGKILLed between two writes, then the event redelivered to a fresh process: the steps run as in
-// their Knative Services (functions/index.ts under faas-js-runtime, one process per step, events over HTTP in
+// their Knative Services (functions/host.ts, one process per step, events over HTTP in
 // binary mode). The emulator holds Quay's answers back (latencyMs) so that the kill lands after Quay has taken a
 // write and before the step could make the next one:
 //   - the service-account step, after Quay took the robot PUT, before the robot Secret was written;

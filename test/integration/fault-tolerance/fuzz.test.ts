@@ -1,6 +1,6 @@
 // Hostile input: a seeded generator of broken CloudEvents (malformed JSON in binary and structured mode, wrong
 // types, envelopes that lie about their object, names like "../", unicode, 10,000 characters, bodies over the
-// limit) sent over HTTP to the step processes (functions/index.ts under faas-js-runtime), and of broken
+// limit) sent over HTTP to the step processes (functions/host.ts), and of broken
 // AdmissionReviews sent over TLS to the Build webhook. Every CloudEvent is answered with a 4xx (never retried,
 // never a crash), every AdmissionReview with a 4xx or a well-formed refusal, no process dies, and Quay is never
 // called.
