@@ -23,9 +23,15 @@ export const namespaceStepWith = (plan: typeof planNamespace = planNamespace): S
   run: (ce) =>
     pipe(
       RTE.fromEither(decodeNamespaceEvent(ce)),
-      RTE.bindTo('event'),
-      RTE.bind('settings', ({ event }) => loadSettings(readSinceCreation(event.object))),
-      RTE.bind('current', ({ event }) => reRead(Namespace, { type: Resources.Namespace, name: event.name })),
+      // The settings and the namespace are read side by side (one round trip, not two).
+      RTE.flatMap((event) =>
+        pipe(
+          RTE.Do,
+          RTE.apS('settings', loadSettings(readSinceCreation(event.object))),
+          RTE.apS('current', reRead(Namespace, { type: Resources.Namespace, name: event.name })),
+          RTE.map((read) => ({ event, ...read })),
+        ),
+      ),
       RTE.bind('owner', ({ settings }) =>
         E.isRight(settings) ? pipe(ownerOf(settings.right.settings), RTE.map(O.some)) : RTE.right(O.none),
       ),

@@ -25,6 +25,17 @@ export const decodeServiceAccountEvent = decodeObjectEvent<unknown>([
   { kind: 'Secret', group: '', codec: KubeObject },
 ]);
 
+/** The ServiceAccount and its Namespace as they are now, read side by side. */
+const objects = (
+  namespace: string,
+  name: string,
+): RTE.ReaderTaskEither<StepEnv, SyncError, { sa: O.Option<ServiceAccount>; ns: O.Option<Namespace> }> =>
+  pipe(
+    RTE.Do,
+    RTE.apS('sa', reRead(ServiceAccount, { type: Resources.ServiceAccount, namespace, name })),
+    RTE.apS('ns', reRead(Namespace, { type: Resources.Namespace, name: namespace })),
+  );
+
 export const serviceAccountStep: Step<StepEnv> = {
   name: 'service-account',
   run: (ce) =>
@@ -35,14 +46,21 @@ export const serviceAccountStep: Step<StepEnv> = {
           ? RTE.left(badEvent(`a ${event.kind} event without a namespace`))
           : RTE.right({ event, namespace: event.namespace }),
       ),
-      RTE.bind(
-        'configured',
-        ({ event }) =>
-          (env: StepEnv) =>
-            env.settings.configured(readSinceCreation(event.object)),
+      RTE.flatMap(({ event, namespace }) =>
+        pipe(
+          RTE.Do,
+          RTE.apS('configured', (env: StepEnv) => env.settings.configured(readSinceCreation(event.object))),
+          // A ServiceAccount's own event names it: it and its namespace are read beside the settings (one round
+          // trip); a Secret's names its ServiceAccount only through the settings' clusterID.
+          RTE.apS(
+            'early',
+            event.kind === 'ServiceAccount' ? objects(namespace, event.name) : RTE.right(undefined),
+          ),
+          RTE.map((read) => ({ event, namespace, ...read })),
+        ),
       ),
       RTE.flatMap(
-        ({ event, namespace, configured }): RTE.ReaderTaskEither<StepEnv, SyncError, StepResult> => {
+        ({ event, namespace, configured, early }): RTE.ReaderTaskEither<StepEnv, SyncError, StepResult> => {
           const name =
             event.kind === 'Secret' ? serviceAccountOfSecret(event.name, configured.settings) : event.name;
           if (name === undefined)
@@ -51,9 +69,7 @@ export const serviceAccountStep: Step<StepEnv> = {
               reason: `Secret ${namespace}/${event.name} is not a robot Secret`,
             });
           return pipe(
-            RTE.Do,
-            RTE.bind('sa', () => reRead(ServiceAccount, { type: Resources.ServiceAccount, namespace, name })),
-            RTE.bind('ns', () => reRead(Namespace, { type: Resources.Namespace, name: namespace })),
+            early !== undefined ? RTE.right(early) : objects(namespace, name),
             RTE.bind('owner', () => ownerOf(configured.settings)),
             RTE.flatMap(({ sa, ns, owner }) => (env: StepEnv) => {
               const plan = planServiceAccount(

@@ -172,8 +172,9 @@ export const reconcileRobot = (target: RobotTarget, view?: OrgView): Effect<Robo
     ? inQuay(target, 'unchanged', undefined, view)
     : pipe(
         RTE.Do,
-        RTE.bind('finalizer', () => finalizerFirst(target.namespace, target.finalizerNeeded)),
-        RTE.bind('secret', () => readSecret(target)),
+        // Side by side: the finalizer (when missing) and the read of the Secret do not depend on each other.
+        RTE.apS('finalizer', finalizerFirst(target.namespace, target.finalizerNeeded)),
+        RTE.apS('secret', readSecret(target)),
         RTE.flatMap(({ finalizer, secret }) =>
           pipe(
             ensuredInCluster(target, secret),
@@ -212,9 +213,16 @@ const inQuay = (
         ? grantExisting(target)
         : RTE.right<WorkEnv, SyncError, readonly Change[]>([]),
     ),
-    RTE.bind('secretChange', ({ robot }) => ensureSecret(target, robot.value.robot, secret)),
-    RTE.bind('link', () => linkSecret(target)),
-    RTE.map(({ robot, defaultPermission, repositories, secretChange, link }) => ({
+    // The Secret and the link side by side: a link written before its Secret (a crash between) is repaired by the
+    // link's own ServiceAccount event, which finds no Secret and reconciles again.
+    RTE.bind('written', ({ robot }) =>
+      pipe(
+        RTE.Do,
+        RTE.apS('secretChange', ensureSecret(target, robot.value.robot, secret)),
+        RTE.apS('link', linkSecret(target)),
+      ),
+    ),
+    RTE.map(({ robot, defaultPermission, repositories, written: { secretChange, link } }) => ({
       robot: robot.value.robot,
       namespace: robot.org === 'unchanged' && finalizer === 'updated' ? 'updated' : robot.org,
       changes: {
