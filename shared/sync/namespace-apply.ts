@@ -94,25 +94,34 @@ export const provision = (ns: Namespace, org: string, finalizerNeeded: boolean):
     ),
   );
 
-/** ORGANIZATION_ANNOTATION set to `stamp` (after the organization was ensured); a namespace gone meanwhile is fine. */
+/**
+ * ORGANIZATION_ANNOTATION set to `stamp` (after the organization was ensured); a namespace gone meanwhile is fine.
+ * A merge patch of one annotation, without a resourceVersion: it keeps everyone else's annotations, and the
+ * finalizer written just before (or another step's) would make a locked one fail, costing a read and a second
+ * patch. `ns`'s uid in the patch is the precondition (a namespace deleted and made anew refuses it, 422).
+ */
 const stampOrganization = (ns: Namespace, stamp: string): Effect<undefined> =>
-  pipe(
-    RTE.asks((env: WorkEnv) => env.kube),
-    RTE.flatMapTaskEither((kube) =>
-      updateWithRetry(
-        kube,
-        { type: Resources.Namespace, name: ns.metadata.name },
-        Namespace,
-        ns,
-        (current) =>
-          current.metadata.deletionTimestamp !== undefined ||
-          current.metadata.annotations?.[ORGANIZATION_ANNOTATION] === stamp
-            ? O.none
-            : O.some({ metadata: { annotations: { [ORGANIZATION_ANNOTATION]: stamp } } }),
-      ),
-    ),
-    RTE.as(undefined),
-  );
+  ns.metadata.annotations?.[ORGANIZATION_ANNOTATION] === stamp
+    ? RTE.right(undefined)
+    : pipe(
+        RTE.asks((env: WorkEnv) => env.kube),
+        RTE.flatMapTaskEither((kube) =>
+          kube.patch(
+            { type: Resources.Namespace, name: ns.metadata.name },
+            {
+              type: 'merge',
+              body: {
+                metadata: {
+                  ...(ns.metadata.uid === undefined ? {} : { uid: ns.metadata.uid }),
+                  annotations: { [ORGANIZATION_ANNOTATION]: stamp },
+                },
+              },
+            },
+          ),
+        ),
+        RTE.orElse((e) => (e._tag === 'KubeNotFound' ? RTE.right(undefined) : RTE.left(e))),
+        RTE.as(undefined),
+      );
 
 /**
  * Organization first (a 403 for a missing one counts as gone, in the client), then our finalizers. The namespace is
