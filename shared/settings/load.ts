@@ -4,6 +4,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import { pipe } from 'fp-ts/lib/function.js';
+import * as T from 'fp-ts/lib/Task.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import * as t from 'io-ts';
 import { describeError, notConfigured, type SyncError } from '../errors.js';
@@ -274,11 +275,30 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
     );
   };
 
-  const withSettings = (settings: Settings, uid: string): TE.TaskEither<KubeError, SettingsState> => {
+  type SecretRef = Settings['credentialsSecret'];
+  const readSecret = (ref: SecretRef): TE.TaskEither<KubeError, O.Option<Secret>> =>
+    getOptional(kube, Secret, { type: Resources.Secret, namespace: ref.namespace, name: ref.name });
+  /** The credentials Secret the last read named: read beside the QuayIntegration list, which names it again. */
+  let lastRef: SecretRef | undefined;
+  interface Prefetched {
+    readonly ref: SecretRef;
+    readonly read: E.Either<KubeError, O.Option<Secret>>;
+  }
+  const sameSecret = (a: SecretRef, b: SecretRef): boolean =>
+    a.namespace === b.namespace && a.name === b.name;
+
+  const withSettings = (
+    settings: Settings,
+    uid: string,
+    prefetched: Prefetched | undefined,
+  ): TE.TaskEither<KubeError, SettingsState> => {
     const ref = settings.credentialsSecret;
     const where = `Secret ${ref.namespace}/${ref.name}`;
+    lastRef = ref;
     return pipe(
-      getOptional(kube, Secret, { type: Resources.Secret, namespace: ref.namespace, name: ref.name }),
+      prefetched !== undefined && sameSecret(prefetched.ref, ref)
+        ? TE.fromEither(prefetched.read)
+        : readSecret(ref),
       TE.flatMap((found): TE.TaskEither<KubeError, SettingsState> => {
         if (found._tag === 'None')
           return TE.right({
@@ -317,12 +337,30 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
     );
   };
 
-  const read = (): TE.TaskEither<KubeError, SettingsReport> =>
-    pipe(
+  const read = (): TE.TaskEither<KubeError, SettingsReport> => {
+    const guess = lastRef;
+    return pipe(
+      TE.Do,
       // Without the QuayIntegration CRD (never installed, or deleted with every QuayIntegration) there is none.
-      listServed(kube, RawIntegration, Resources.QuayIntegration),
-      TE.map(O.getOrElse((): readonly t.TypeOf<typeof RawIntegration>[] => [])),
-      TE.flatMap((items) => {
+      TE.apS(
+        'items',
+        pipe(
+          listServed(kube, RawIntegration, Resources.QuayIntegration),
+          TE.map(O.getOrElse((): readonly t.TypeOf<typeof RawIntegration>[] => [])),
+        ),
+      ),
+      // Side by side with the list (one round trip, not two): the Secret the last read named, used only if the
+      // QuayIntegration still names it; its failure counts only then.
+      TE.apS(
+        'prefetched',
+        guess === undefined
+          ? TE.right<KubeError, Prefetched | undefined>(undefined)
+          : pipe(
+              readSecret(guess),
+              T.map((read) => E.right<KubeError, Prefetched | undefined>({ ref: guess, read })),
+            ),
+      ),
+      TE.flatMap(({ items, prefetched }) => {
         const integrations = items.map((u) => ({
           name: u.metadata.name,
           ...(u.metadata.uid === undefined ? {} : { uid: u.metadata.uid }),
@@ -344,9 +382,10 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
         const resolved = pipe(decodeQuayIntegration(only), E.flatMap(resolveSettings));
         if (E.isLeft(resolved))
           return TE.right(report({ _tag: 'InvalidSpec', message: resolved.left.message }));
-        return pipe(withSettings(resolved.right, only.metadata.uid ?? ''), TE.map(report));
+        return pipe(withSettings(resolved.right, only.metadata.uid ?? '', prefetched), TE.map(report));
       }),
     );
+  };
 
   const readAndKeep = (keep: (r: SettingsReport) => boolean): TE.TaskEither<KubeError, SettingsReport> => {
     const at = now();
