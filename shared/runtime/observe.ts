@@ -20,17 +20,35 @@ import type { Owner, WorkEnv } from './work.js';
 const CREATION_SLACK_MS = 2_000;
 
 /**
- * The settings an event about `object` may use: read after it was created (ReportOptions.readSince), so that a
- * QuayIntegration change made just before it (an allow list widened, then the namespace created) is in them. No
- * object (a Reference-mode event) or no creation time: the cached settings will do.
+ * When this process first had an event about a young object, by uid: the object existed then, so settings read
+ * after that moment were read after its creation too. Kept only while it is worth more than the creation bound.
  */
-export const readSinceCreation = (object: O.Option<unknown>): ReportOptions => {
+const firstSeen = new Map<string, number>();
+const FIRST_SEEN_KEPT_MS = 10_000;
+
+/**
+ * The settings an event about `object` may use: read after it was created (ReportOptions.readSince), so that a
+ * QuayIntegration change made just before it (an allow list widened, then the namespace created) is in them. The
+ * creation time is known to whole seconds only, hence the slack; but an object this process already had an event
+ * about existed at that event's arrival, and settings read since then will do (the bridge's own writes to an object
+ * it just made, its echoes, need no read of their own). No object (a Reference-mode event) or no creation time: the
+ * cached settings will do.
+ */
+export const readSinceCreation = (object: O.Option<unknown>, now: number = Date.now()): ReportOptions => {
   const meta = O.isSome(object)
-    ? (object.value as { metadata?: { creationTimestamp?: unknown } }).metadata
+    ? (object.value as { metadata?: { creationTimestamp?: unknown; uid?: unknown } }).metadata
     : undefined;
   const stamp = meta?.creationTimestamp;
   const created = typeof stamp === 'string' ? Date.parse(stamp) : NaN;
-  return Number.isNaN(created) ? {} : { readSince: created + CREATION_SLACK_MS };
+  if (Number.isNaN(created)) return {};
+  const bound = created + CREATION_SLACK_MS;
+  const uid = meta?.uid;
+  if (typeof uid !== 'string' || uid === '' || bound <= now) return { readSince: bound };
+  if (firstSeen.size > 1_000)
+    for (const [k, at] of firstSeen) if (now - at > FIRST_SEEN_KEPT_MS) firstSeen.delete(k);
+  const seen = firstSeen.get(uid) ?? now;
+  firstSeen.set(uid, seen);
+  return { readSince: Math.min(bound, seen) };
 };
 
 export const loadSettings =

@@ -169,6 +169,19 @@ describe('settings loading', () => {
     expect(readSinceCreation(O.some({ metadata: { creationTimestamp: 'yesterday' } }))).to.deep.equal({});
   });
 
+  it('readSinceCreation: for a young object, settings read since its first event here will do', () => {
+    const created = Date.parse('2026-12-01T10:00:00Z');
+    const young = (uid: string) => O.some({ metadata: { creationTimestamp: '2026-12-01T10:00:00Z', uid } });
+    // Its first event: settings read now or later (no cached copy can prove it was read after the creation).
+    expect(readSinceCreation(young('u-1'), created + 300)).to.deep.equal({ readSince: created + 300 });
+    // Its next events (the bridge's own writes to it): a read since that first event was after its creation.
+    expect(readSinceCreation(young('u-1'), created + 900)).to.deep.equal({ readSince: created + 300 });
+    // Another object, even of the same creation second, has its own first event.
+    expect(readSinceCreation(young('u-2'), created + 900)).to.deep.equal({ readSince: created + 900 });
+    // Past the creation bound, the bound itself.
+    expect(readSinceCreation(young('u-3'), created + 5_000)).to.deep.equal({ readSince: created + 2_000 });
+  });
+
   it('passes a transient Quay failure through (retried), and does not cache it', async () => {
     const s = setup({}, { token: 'T1' }, 10_000);
     s.quay.fail('currentUser', { _tag: 'QuayUnreachable', message: 'ECONNREFUSED' }, 1);
