@@ -19,6 +19,11 @@ export interface JsonPatchOp {
 export type Patch =
   /** application/merge-patch+json. Lists are replaced whole: add metadata.resourceVersion to lock. */
   | { readonly type: 'merge'; readonly body: object }
+  /**
+   * application/strategic-merge-patch+json, for built-in kinds: lists with a merge strategy (metadata.finalizers)
+   * take the patch's items beside their own, so adding to them needs no resourceVersion lock.
+   */
+  | { readonly type: 'strategic'; readonly body: object }
   /** application/json-patch+json. */
   | { readonly type: 'json'; readonly ops: readonly JsonPatchOp[] }
   /** Server-side apply with the bridge's field manager; `force` takes over fields other managers set. */

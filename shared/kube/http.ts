@@ -40,6 +40,7 @@ interface Response {
 
 const contentTypes: Record<Patch['type'], string> = {
   merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
   json: 'application/json-patch+json',
   apply: 'application/apply-patch+yaml',
 };

@@ -6,7 +6,7 @@ import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { invalidName, notOurs, type SyncError } from '../errors.js';
 import { Namespace } from '../kube/objects.js';
-import { ORGANIZATION_ANNOTATION } from '../names.js';
+import { LEGACY_NAMESPACE_FINALIZER, NAMESPACE_FINALIZER, ORGANIZATION_ANNOTATION } from '../names.js';
 import { Resources } from '../kube/resources.js';
 import { updateWithRetry, type UpdateResult } from '../kube/update.js';
 import type { Change } from '../quay/types.js';
@@ -22,7 +22,7 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Sets metadata.finalizers to what `change` wants, from the freshest state (409 → re-read and redo). */
-export const setFinalizers = (ns: Namespace, change: 'provision' | 'release'): Effect<UpdateResult> =>
+const lockedFinalizers = (ns: Namespace, change: 'provision' | 'release'): Effect<UpdateResult> =>
   pipe(
     RTE.asks((env: WorkEnv) => env.kube),
     RTE.flatMapTaskEither((kube) =>
@@ -65,6 +65,46 @@ export const finalizerFirst = (namespace: Namespace, needed: boolean): Effect<Ch
             : RTE.right(r === 'updated' ? 'updated' : 'unchanged'),
         ),
       );
+
+/**
+ * Our finalizer added (and the legacy one dropped) by a strategic merge patch, which merges metadata.finalizers
+ * item by item: no resourceVersion lock, so the namespace step and the ServiceAccount steps adding it at once do
+ * not meet in a 409 and a re-read. The namespace's uid in the patch keeps it off a namespace made anew under the
+ * same name. Refused (422) when the namespace started terminating (it takes no new finalizer) or was made anew:
+ * then the locked read-modify-write decides from the namespace as it is.
+ */
+const addFinalizer = (ns: Namespace): Effect<UpdateResult> =>
+  pipe(
+    RTE.asks((env: WorkEnv) => env.kube),
+    RTE.flatMapTaskEither((kube) =>
+      kube.patch(
+        { type: Resources.Namespace, name: ns.metadata.name },
+        {
+          type: 'strategic',
+          body: {
+            metadata: {
+              ...(ns.metadata.uid === undefined ? {} : { uid: ns.metadata.uid }),
+              finalizers: [NAMESPACE_FINALIZER],
+              ...((ns.metadata.finalizers ?? []).includes(LEGACY_NAMESPACE_FINALIZER)
+                ? { '$deleteFromPrimitiveList/finalizers': [LEGACY_NAMESPACE_FINALIZER] }
+                : {}),
+            },
+          },
+        },
+      ),
+    ),
+    RTE.map((): UpdateResult => 'updated'),
+    RTE.orElse((e) =>
+      e._tag === 'KubeNotFound'
+        ? RTE.right<WorkEnv, SyncError, UpdateResult>('gone')
+        : e._tag === 'KubeRejected' && e.status === 422
+          ? lockedFinalizers(ns, 'provision')
+          : RTE.left(e),
+    ),
+  );
+
+export const setFinalizers = (ns: Namespace, change: 'provision' | 'release'): Effect<UpdateResult> =>
+  change === 'provision' ? addFinalizer(ns) : lockedFinalizers(ns, change);
 
 /**
  * Finalizer, then organization (POSTed with this cluster's mark). `created` when the organization is new; one that

@@ -327,7 +327,7 @@ describe('namespace step (handle)', () => {
     ]);
   });
 
-  it('re-reads and retries when the finalizer patch meets a conflict', async () => {
+  it('adds the finalizer without a resourceVersion lock: a finalizer written meanwhile is kept, nothing re-read', async () => {
     const w = world();
     const ns = w.kube.put(Resources.Namespace, namespace('team-a', { finalizers: ['a'] }));
     let once = true;
@@ -347,5 +347,22 @@ describe('namespace step (handle)', () => {
       'b',
       ours,
     ]);
+    // One read (the step's own), no 409 and re-read between the finalizer and the organization's stamp.
+    expect(w.kube.calls.filter((c) => c === 'get Namespace /team-a')).to.have.length(1);
+  });
+
+  it('takes the locked path when the namespace started terminating before the finalizer reached it', async () => {
+    const w = world();
+    const ns = w.kube.put(Resources.Namespace, namespace('team-a', { finalizers: ['a'] }));
+    w.kube.onPatch = () => {
+      const current = w.kube.read(Resources.Namespace, undefined, 'team-a');
+      if (current?.metadata.deletionTimestamp !== undefined) return;
+      w.kube.put(Resources.Namespace, {
+        ...current,
+        metadata: { ...current?.metadata, deletionTimestamp: '2026-11-25T10:00:00Z' },
+      });
+    };
+    await deliver(w, apiServerEvent('add', ns));
+    expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.finalizers).to.deep.equal(['a']);
   });
 });

@@ -174,6 +174,24 @@ export const fakeKube = (): FakeKube => {
           if (patch.type !== 'apply') return TE.left(notFound(what));
           return TE.right(self.put(ref.type, body));
         }
+        if (patch.type === 'strategic') {
+          // metadata.finalizers has the merge strategy: the patch's items are added to the stored ones, and
+          // `$deleteFromPrimitiveList/finalizers` removes items; a uid in the patch must be the object's, and an
+          // object being deleted takes no new finalizer (both 422, as the API server answers).
+          const meta = (body.metadata ?? {}) as Record<string, unknown>;
+          const rejected = (message: string) =>
+            TE.left<KubeError>({ _tag: 'KubeRejected', status: 422, message: `${what}: ${message}` });
+          if (meta.uid !== undefined && meta.uid !== current.metadata.uid)
+            return rejected('metadata.uid: field is immutable');
+          const stored = (current.metadata.finalizers ?? []) as string[];
+          const added = ((meta.finalizers ?? []) as string[]).filter((f) => !stored.includes(f));
+          if (added.length > 0 && current.metadata.deletionTimestamp !== undefined)
+            return rejected('no new finalizers can be added if the object is being deleted');
+          const removed = (meta['$deleteFromPrimitiveList/finalizers'] ?? []) as string[];
+          delete meta['$deleteFromPrimitiveList/finalizers'];
+          if (meta.finalizers !== undefined || removed.length > 0)
+            meta.finalizers = [...stored, ...added].filter((f) => !removed.includes(f));
+        }
         const wantedRv = body.metadata?.resourceVersion;
         if (wantedRv !== undefined && wantedRv !== current.metadata.resourceVersion)
           return TE.left({ _tag: 'KubeConflict', message: `${what}: the object has been modified` });
