@@ -3,6 +3,7 @@ import { serviceAccountStep } from '../../../../functions/service-account/handle
 import { Resources } from '../../../../shared/kube/resources.js';
 import { makeHandler } from '../../../../shared/runtime/handler.js';
 import { apiServerEvent } from '../../shared/fakes/events.js';
+import { ORGANIZATION_ANNOTATION, organizationStamp } from '../../../../shared/names.js';
 import { markedDescription, organizationEmail } from '../../../../shared/ownership.js';
 import {
   IDENTITY,
@@ -248,6 +249,30 @@ describe('service-account step (handle)', () => {
       'getOrganization(openshift_team-a)',
     ]);
     expect(w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift')).to.equal(undefined);
+  });
+
+  it('reads the namespace again before proving the organization in Quay: a stamp written meanwhile spares the GET', async () => {
+    const w = world();
+    w.kube.put(Resources.Namespace, namespace('team-a'));
+    w.quay.addOrg('openshift_team-a');
+    const sa = w.kube.put(Resources.ServiceAccount, serviceAccount('team-a', 'builder'));
+    // The namespace step stamps the namespace while this event adds the finalizer (after the event's read).
+    w.kube.onPatch = (ref) => {
+      if (ref.type.kind !== 'Namespace') return;
+      const current = w.kube.read(Resources.Namespace, undefined, 'team-a');
+      w.kube.put(Resources.Namespace, {
+        ...current,
+        metadata: {
+          ...current?.metadata,
+          annotations: {
+            [ORGANIZATION_ANNOTATION]: organizationStamp('quay.example.com', 'openshift_team-a'),
+          },
+        },
+      });
+    };
+    expect((await deliver(w, apiServerEvent('add', sa))).statusCode).to.equal(204);
+    expect(w.quay.calls.filter((c) => c.startsWith('getOrganization'))).to.deep.equal([]);
+    expect(w.quay.orgs.get('openshift_team-a')?.robots.size).to.equal(1);
   });
 
   it('does not make the organization again for a namespace being deleted meanwhile: 404, retried, then ignored', async () => {
