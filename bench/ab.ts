@@ -47,12 +47,8 @@ try {
     symlinkSync(join(repoRoot, 'node_modules'), join(d, 'node_modules'));
     writeFileSync(join(d, 'package.json'), JSON.stringify({ type: 'module' }));
     await bundleFunctions(root, join(d, 'dist'));
-    const shim = join(d, 'port-shim.mjs');
-    writeFileSync(
-      shim,
-      `process.env.FUNC_PORT = process.env.PORT;\nawait import(${JSON.stringify(join(repoRoot, 'node_modules', 'faas-js-runtime', 'bin', 'cli.js'))});\n`,
-    );
-    commands.set(v, [shim, join(d, 'dist', 'functions', 'index.js')]);
+    // The image's process (knative/base: node dist/functions/host.js), which takes PORT as step-processes gives it.
+    commands.set(v, [join(d, 'dist', 'functions', 'host.js')]);
   }
   let current: StepProcesses | undefined;
   const dispatcher = await startDispatcher({
