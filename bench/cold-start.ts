@@ -63,6 +63,8 @@ export interface Builds {
   readonly kubeconfigPath: string;
   /** The image's command (Node's arguments) for step processes started with test/support/step-processes.ts. */
   readonly imageStepServer: readonly string[];
+  /** The Knative Services' NODE_OPTIONS (heap sizes), the same for every step, for those step processes. */
+  readonly imageStepEnv: Readonly<Record<string, string>>;
 }
 
 /** The step's Knative Service: its container args after `node`, and its env (knative/base). */
@@ -150,10 +152,19 @@ export const prepareBuilds = async (dir: string, kubeconfigPath: string): Promis
         return { args: [bare], env: {} };
     }
   };
+  const nodeOptions = new Set(
+    (['namespace', 'service-account', 'image-stream', 'resync', 'build'] as const).map(
+      (step) => serviceOf(step).env.NODE_OPTIONS,
+    ),
+  );
+  if (nodeOptions.size !== 1)
+    throw new Error(`the step services differ in NODE_OPTIONS: ${[...nodeOptions].join(' / ')}`);
+  const [shared] = nodeOptions;
   return {
     command,
     kubeconfigPath: json,
     imageStepServer: underService('namespace', join(image, 'dist')).args,
+    imageStepEnv: shared === undefined ? {} : { NODE_OPTIONS: shared },
   };
 };
 

@@ -154,7 +154,7 @@ try {
       startStepProcesses(['namespace', 'service-account', 'image-stream', 'resync'], {
         kubeconfigPath: builds.kubeconfigPath,
         command: builds.imageStepServer,
-        env: { QUAY_BRIDGE_SETTINGS_TTL_SECONDS: '10' },
+        env: { ...builds.imageStepEnv, QUAY_BRIDGE_SETTINGS_TTL_SECONDS: '10' },
       });
     procs = await startSteps();
     let steps = procs;
@@ -252,7 +252,9 @@ try {
         const r = await burstConvergence(rest, quay, burst, BURST_CAP_MS, sample);
         sample();
         quay.faults.rateLimitRate = 0;
-        const label = rateLimit > 0 ? ', Quay answering 429 to 10% of calls' : '';
+        // One process per step, where Knative would add pods to a burst (containerConcurrency, knative/base): the
+        // figure is what a single pod of each step does, its gate shedding (429) what queue-proxy would hold back.
+        const label = `${rateLimit > 0 ? ', Quay answering 429 to 10% of calls' : ''}, one pod per step`;
         const all = r.converged === BURST;
         const qboRow =
           BURST === 100

@@ -43,15 +43,20 @@ export const loadHandler = async (name: string | undefined): Promise<Handler> =>
     throw new Error(
       `QUAY_BRIDGE_STEP must be one of ${[...Object.keys(steps), 'dead-letter'].join(', ')}, not ${JSON.stringify(name)}`,
     );
-  const [{ makeHandler }, { createGate }, { watchGate }, { productionEnv, maxInFlight, maxQueued }, step] =
-    await Promise.all([
-      import('../shared/runtime/handler.js'),
-      import('../shared/runtime/gate.js'),
-      import('../shared/runtime/metrics.js'),
-      import('../shared/wiring.js'),
-      steps[name](),
-    ]);
-  const gate = createGate(maxInFlight(), maxQueued());
+  const [
+    { makeHandler },
+    { createGate },
+    { watchGate },
+    { productionEnv, maxInFlight, maxQueued, maxQueuedMs },
+    step,
+  ] = await Promise.all([
+    import('../shared/runtime/handler.js'),
+    import('../shared/runtime/gate.js'),
+    import('../shared/runtime/metrics.js'),
+    import('../shared/wiring.js'),
+    steps[name](),
+  ]);
+  const gate = createGate(maxInFlight(), maxQueued(), { maxWaitMs: maxQueuedMs() });
   watchGate(() => gate.waiting());
   const env = await productionEnv();
   // Not awaited: the read overlaps the runtime's own start, and the first event waits for it if it must.

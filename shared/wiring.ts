@@ -7,13 +7,14 @@
 //   QUAY_BRIDGE_QUAY_TIMEOUT_SECONDS    per Quay request attempt, default the client's (10)
 //   QUAY_BRIDGE_MAX_IN_FLIGHT           events a step process works on at once, the others wait (runtime/gate.ts);
 //                                       default 16
-//   QUAY_BRIDGE_MAX_QUEUED              events that may wait for the gate; more are answered 429 (shed), default 256
+//   QUAY_BRIDGE_MAX_QUEUED              events that may wait for the gate; more are answered 429 (shed), default 2048
+//   QUAY_BRIDGE_MAX_QUEUED_SECONDS      nor may one wait longer than this at the pace events finish now, default 20
 // Heavy modules (got, the Quay client) are imported here, lazily, so that loading a step stays light; client-node is
 // not loaded at all unless the kubeconfig needs it (kube/access.ts).
 import type { KubeAccess } from './kube/access.js';
 import { stdoutLogger, type Logger } from './log.js';
 import { countCall } from './runtime/calls.js';
-import { observeQuayRequest } from './runtime/metrics.js';
+import { observeQuayHold, observeQuayRequest } from './runtime/metrics.js';
 import type { StepEnv } from './runtime/env.js';
 import { createSettingsSource } from './settings/load.js';
 
@@ -33,7 +34,14 @@ export const maxInFlight = (env: Env = process.env): number =>
 
 /** QUAY_BRIDGE_MAX_QUEUED, at least 0. */
 export const maxQueued = (env: Env = process.env): number =>
-  Math.floor(positive(env, 'QUAY_BRIDGE_MAX_QUEUED', 256));
+  Math.floor(positive(env, 'QUAY_BRIDGE_MAX_QUEUED', 2048));
+
+/**
+ * QUAY_BRIDGE_MAX_QUEUED_SECONDS in milliseconds: more than twice the longest back-off the broker waits between
+ * early retries (8 s), so that the queue does not run dry while shed events back off (runtime/gate.ts).
+ */
+export const maxQueuedMs = (env: Env = process.env): number =>
+  positive(env, 'QUAY_BRIDGE_MAX_QUEUED_SECONDS', 20) * 1000;
 
 /** What tests (and the bench) may replace: the cluster to talk to, and where the log lines go. */
 export interface WiringOverrides {
@@ -70,6 +78,7 @@ export const productionEnv = async (
           countCall('quay');
           observeQuayRequest(info);
         },
+        onHold: observeQuayHold,
       }),
   });
   const log = overrides.log ?? stdoutLogger();

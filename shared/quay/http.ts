@@ -57,6 +57,8 @@ export interface TransportOptions {
   readonly timeoutMs?: number;
   readonly retry?: RetryPolicy;
   readonly onRequest?: (info: RequestInfo) => void;
+  /** Milliseconds added to the client-wide hold by a 429 (for the metric of time every request waited). */
+  readonly onHold?: (ms: number) => void;
   /** Jitter source in [0, 1), e.g. a constant in tests. */
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -140,9 +142,16 @@ export const createTransport = (opts: TransportOptions): QuayHttp & { readonly c
   let pause: Promise<void> | undefined;
   let pauseEnds = 0;
   const holdAll = (ms: number): Promise<void> => {
-    const until = now() + ms;
+    const at = now();
+    const until = at + ms;
     if (pause === undefined || until > pauseEnds) {
+      const added = until - (pause === undefined ? at : Math.max(at, pauseEnds));
       pauseEnds = until;
+      try {
+        opts.onHold?.(added);
+      } catch {
+        // An observer's failure is not the request's.
+      }
       const p: Promise<void> = sleep(ms).then(() => {
         if (pause === p) pause = undefined;
       });

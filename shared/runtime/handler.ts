@@ -82,7 +82,12 @@ export const makeHandler =
     const env = await environment();
     if (gate.full()) {
       // Shed before any work: the broker retries a 429, by then the queue has moved.
-      const retryAfterSeconds = Math.max(1, Math.ceil(gate.waiting() / gate.limit));
+      // The wait it would have had (a second a round of tasks before any finished); the broker may not honour it.
+      const expected = gate.expectedWaitMs();
+      const retryAfterSeconds = Math.max(
+        1,
+        Math.ceil(expected > 0 ? expected / 1000 : gate.waiting() / gate.limit),
+      );
       env.log.warn('event shed', {
         ...eventFields(ce),
         step: step.name,

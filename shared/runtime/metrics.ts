@@ -71,6 +71,11 @@ export const metrics = {
     labelNames: ['method', 'route'] as const,
     registers: [],
   }),
+  quayHeld: new prom.Counter({
+    name: `${PREFIX}quay_held_seconds_total`,
+    help: 'Time every Quay request of the process was held after a 429 (the back-off a 429 shares with all requests)',
+    registers: [],
+  }),
   resyncDuration: new prom.Histogram({
     name: `${PREFIX}resync_duration_seconds`,
     help: 'Duration of a resync pass (lists, every namespace, orphan sweep)',
@@ -146,6 +151,11 @@ export const observeQuayRequest = (info: RequestInfo): void => {
   metrics.quayDuration.observe(labels, info.durationMs / 1000);
   if (info.attempt > 1) metrics.quayRetries.inc(labels);
   if (info.status === 429) metrics.quayRateLimited.inc(labels);
+};
+
+/** A 429's back-off extended the hold on every Quay request by `ms`. */
+export const observeQuayHold = (ms: number): void => {
+  metrics.quayHeld.inc(ms / 1000);
 };
 
 export const observeResync = (

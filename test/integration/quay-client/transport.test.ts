@@ -191,6 +191,20 @@ describe('Quay transport over HTTP', () => {
     expect(arrivals.filter((x) => x.path === '/b')).to.deep.equal([{ path: '/b', released: true }]);
   });
 
+  it("reports the time a 429's wait holds every request (onHold), and none for a 503's backoff", async () => {
+    const server = await start((req, res, n) => {
+      if (req.url === '/busy') json(res, n === 1 ? 503 : 200, {});
+      else json(res, n <= 4 ? 429 : 200, {}, n === 4 ? { 'retry-after': '2' } : {});
+    });
+    const held: number[] = [];
+    const t = transport(server.url, { onHold: (ms) => held.push(ms), now: () => 0 });
+    await t.send({ method: 'GET', path: '/busy' })();
+    expect(held).to.deep.equal([]);
+    expect(E.isRight(await t.send({ method: 'GET', path: '/limited' })())).to.equal(true);
+    // Backoff (half of 100 with random 0.5), then Retry-After's 2 s capped at maxDelay.
+    expect(held).to.deep.equal([50, 1_000]);
+  });
+
   it('gives QuayRateLimited with the last Retry-After once the attempts are spent', async () => {
     const server = await start((_req, res) => {
       res.writeHead(429, { 'content-type': 'text/html', 'retry-after': '7' });

@@ -3,7 +3,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { memoryLogger } from '../../../../shared/log.js';
 import { createGate } from '../../../../shared/runtime/gate.js';
 import { makeHandler, type Step } from '../../../../shared/runtime/handler.js';
-import { maxInFlight, maxQueued } from '../../../../shared/wiring.js';
+import { maxInFlight, maxQueued, maxQueuedMs } from '../../../../shared/wiring.js';
 
 interface Deferred {
   readonly promise: Promise<void>;
@@ -134,8 +134,53 @@ describe('the in-flight gate of a step process', () => {
     expect((await handle({ cloudevent: { id: 'e' } })).statusCode).to.equal(204);
   });
 
-  it('takes maxWaiting from QUAY_BRIDGE_MAX_QUEUED (default 256)', () => {
-    expect(maxQueued({})).to.equal(256);
+  it('is full when the wait one more task would have, at the pace tasks finished, is over maxWaitMs', async () => {
+    let clock = 0;
+    const gate = createGate(2, Number.POSITIVE_INFINITY, { maxWaitMs: 2_500, now: () => clock });
+    expect(gate.expectedWaitMs()).to.equal(0);
+    // Two tasks of 1 s each: the pace is known.
+    const first = [deferred(), deferred()];
+    const runs = first.map((d) => gate.run(() => d.promise));
+    await tick();
+    clock = 1_000;
+    for (const d of first) d.resolve();
+    await Promise.all(runs);
+    expect(gate.expectedWaitMs()).to.equal(1_000);
+    // Both slots busy again; waiting tasks are added while the gate says there is room.
+    const busy = deferred();
+    const held: Promise<void>[] = [];
+    const fill = (): void => {
+      held.push(gate.run(() => busy.promise));
+    };
+    fill();
+    fill();
+    let waiting = 0;
+    while (!gate.full()) {
+      fill();
+      waiting += 1;
+    }
+    // 4 waiting: a fifth would wait three rounds of 1 s, over 2.5 s; 3 waiting, two rounds.
+    expect(waiting).to.equal(4);
+    expect(gate.expectedWaitMs()).to.equal(3_000);
+    busy.resolve();
+    await Promise.all(held);
+    expect(gate.full()).to.equal(false);
+  });
+
+  it('is never full by time before a task finished, nor with a free slot', () => {
+    const gate = createGate(1, Number.POSITIVE_INFINITY, { maxWaitMs: 0 });
+    expect(gate.full()).to.equal(false);
+    void gate.run(() => new Promise<void>(() => undefined));
+    expect(gate.full()).to.equal(false); // no pace known yet
+  });
+
+  it('takes maxWaiting from QUAY_BRIDGE_MAX_QUEUED (default 2048) and maxWaitMs from QUAY_BRIDGE_MAX_QUEUED_SECONDS (default 20)', () => {
+    expect(maxQueuedMs({})).to.equal(20_000);
+    expect(maxQueuedMs({ QUAY_BRIDGE_MAX_QUEUED_SECONDS: '5' })).to.equal(5_000);
+    expect(() => maxQueuedMs({ QUAY_BRIDGE_MAX_QUEUED_SECONDS: 'soon' })).to.throw(
+      /QUAY_BRIDGE_MAX_QUEUED_SECONDS/,
+    );
+    expect(maxQueued({})).to.equal(2048);
     expect(maxQueued({ QUAY_BRIDGE_MAX_QUEUED: '0' })).to.equal(0);
     expect(() => maxQueued({ QUAY_BRIDGE_MAX_QUEUED: '-1' })).to.throw(/QUAY_BRIDGE_MAX_QUEUED/);
   });
