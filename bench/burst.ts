@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { prepareBuilds, rssMb } from './cold-start.js';
 import { burstConvergence } from './convergence.js';
-import { burstDiagnostics, deadLetteredBySteps, instrument } from './burst-stats.js';
+import { burstDiagnostics, deadLetteredBySteps, instrument, TRIGGER_DELIVERY } from './burst-stats.js';
 import { crdFiles, installCrds, readCrds, startControlPlane } from '../test/harness/index.js';
 import { kubeRest } from '../test/event-path/kube-rest.js';
 import { startQuayEmulator } from '../test/quay-emulator/index.js';
@@ -61,7 +61,7 @@ try {
     kubeConfig: cp.kubeConfig,
     transport: watched.transport,
     namespaces: (n) => n.startsWith('bench-'),
-    policy: { retry: 10, backoffMs: 500, maxBackoffMs: 8_000 },
+    policy: TRIGGER_DELIVERY,
   });
   quay.faults.latencyMs = Number(args['latency-ms']);
   quay.faults.rateLimitRate = rate;

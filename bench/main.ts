@@ -22,6 +22,7 @@ import {
   type Variant,
   VARIANTS,
 } from './cold-start.js';
+import { burstDiagnostics, deadLetteredBySteps, instrument, TRIGGER_DELIVERY } from './burst-stats.js';
 import { burstConvergence, necessaryChainMs, percentile, sequentialConvergence } from './convergence.js';
 import { besideQbo, QBO_REFERENCE as QBO, qboUnavailable } from './qbo.js';
 import type { StepName } from '../functions/index.js';
@@ -30,6 +31,7 @@ import { kubeRest } from '../test/event-path/kube-rest.js';
 import { startQuayEmulator } from '../test/quay-emulator/index.js';
 import { overHttp } from '../test/support/delivery.js';
 import { startDispatcher } from '../test/support/dispatcher.js';
+import { loggedLines } from '../test/support/log-ledger.js';
 import { startStepProcesses, type StepProcesses } from '../test/support/step-processes.js';
 import { configureIntegration } from '../test/support/world.js';
 import { pingEvent } from '../test/unit/shared/fakes/events.js';
@@ -158,11 +160,14 @@ try {
       });
     procs = await startSteps();
     let steps = procs;
+    const direct = overHttp((s) => steps.urlOf(s), 120_000);
+    // Each burst's deliveries are counted apart (bench/burst-stats.ts).
+    let watched = instrument(direct);
     const dispatcher = await startDispatcher({
       kubeConfig: cp.kubeConfig,
-      transport: overHttp((s) => steps.urlOf(s), 120_000),
+      transport: (s, e) => watched.transport(s, e),
       namespaces: (n) => n.startsWith('bench-'),
-      policy: { retry: 10, backoffMs: 500, maxBackoffMs: 8_000 },
+      policy: TRIGGER_DELIVERY,
     });
 
     // The chain of necessary calls, then convergence of namespaces one at a time.
@@ -249,8 +254,26 @@ try {
           (_, i) => `bench-b${rateLimit > 0 ? 'r' : 'n'}${BURST}-${i}`,
         );
         log(`bench: ${BURST} namespaces at once, ${rateLimit * 100}% 429`);
+        watched = instrument(direct);
+        const quayBefore = quay.totalRequests();
+        const limitedBefore = quay.faults.injected?.['rate-limit'] ?? 0;
+        const linesBefore = loggedLines().length;
+        const resultsBefore = dispatcher.results.length;
+        watched.start();
         const r = await burstConvergence(rest, quay, burst, BURST_CAP_MS, sample);
         sample();
+        const deadLettered = deadLetteredBySteps(dispatcher.results.slice(resultsBefore));
+        for (const line of burstDiagnostics({
+          size: BURST,
+          converged: r,
+          watched: watched.stats(),
+          quayCalls: quay.totalRequests() - quayBefore,
+          quay429: (quay.faults.injected?.['rate-limit'] ?? 0) - limitedBefore,
+          lines: loggedLines().slice(linesBefore),
+          deadLettered,
+        }))
+          log(`bench:   ${line}`);
+        const lost = [...deadLettered.values()].reduce((a, b) => a + b, 0);
         quay.faults.rateLimitRate = 0;
         // One process per step, where Knative would add pods to a burst (containerConcurrency, knative/base): the
         // figure is what a single pod of each step does, its gate shedding (429) what queue-proxy would hold back.
@@ -265,7 +288,7 @@ try {
         const twiceQbo = BURST === 100 && rateLimit === 0;
         rows.push({
           metric: `${BURST} namespaces created at once${label}: time until all converged`,
-          quayBridge: `${fmt(r.ms / 1000, 's', 1)} (${r.converged}/${BURST} converged${r.created < BURST ? `, ${r.created} created in time` : ''})`,
+          quayBridge: `${fmt(r.ms / 1000, 's', 1)} (${r.converged}/${BURST} converged${r.created < BURST ? `, ${r.created} created in time` : ''}${lost > 0 ? `; ${lost} events dead-lettered by then, left to the resync` : ''})`,
           target: twiceQbo
             ? `all converged in ≤ half of QBO's ${QBO.hundredAtOnceSeconds} s (≥ 2× its throughput)`
             : `all created and converged (bench cap ${BURST_CAP_MS / 1000} s from the first creation)`,
