@@ -136,6 +136,8 @@ describe('Prometheus metrics of the step processes, scraped over HTTP', function
     expect(sum('quay_bridge_quay_rate_limited_total')).to.equal(w.quay.faults.injected?.['rate-limit']);
     expect(sum('quay_bridge_quay_requests_total', (l) => l.status === '429')).to.equal(4);
     expect(sum('quay_bridge_quay_retries_total')).to.equal(3);
+    // Each 429's back-off held the step's Quay requests (a jittered wait, above 0 but for a draw of exactly 0).
+    expect(sum('quay_bridge_quay_held_seconds_total')).to.be.greaterThan(0);
 
     const handled = (step: string, kind: string, result: string) =>
       sum(
