@@ -2,6 +2,12 @@
 // (docs/qbo-compatibility.md#identical) except where QBO is wrong (docs/qbo-compatibility.md#b3: the Secret suffix is lowercased here).
 import * as E from 'fp-ts/lib/Either.js';
 
+/**
+ * Orders strings by UTF-16 code units, the sort the steps use for a stable order. Not localeCompare: its first call
+ * builds an ICU collator, about 3 MB of a step's idle RSS (docs/design.md#packaging); Kubernetes names are ASCII.
+ */
+export const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export type RobotRole = 'read' | 'write' | 'admin';
 
 /** QBO's fixed matrix; QuayIntegration.spec.additionalServiceAccounts extends it. */

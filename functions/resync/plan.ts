@@ -4,7 +4,7 @@ import * as O from 'fp-ts/lib/Option.js';
 import type { ObjectEvent } from '../../shared/events/envelope.js';
 import type { ImageStream, Namespace, ServiceAccount } from '../../shared/kube/objects.js';
 import type { NotOurs } from '../../shared/errors.js';
-import { namespaceOfOrganization } from '../../shared/names.js';
+import { byCodeUnits, namespaceOfOrganization } from '../../shared/names.js';
 import type { Report } from '../../shared/runtime/report.js';
 import { resyncRequestOf } from '../../shared/settings/load.js';
 
@@ -27,7 +27,7 @@ export const groupByNamespace = (
   const sas = byNs(serviceAccounts);
   const iss = byNs(imageStreams);
   return [...namespaces]
-    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+    .sort((a, b) => byCodeUnits(a.metadata.name, b.metadata.name))
     .map((namespace) => ({
       namespace,
       serviceAccounts: sas.get(namespace.metadata.name) ?? [],

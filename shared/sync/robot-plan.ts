@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import * as O from 'fp-ts/lib/Option.js';
 import type { Namespace, Secret, ServiceAccount } from '../kube/objects.js';
 import {
+  byCodeUnits,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   quayNameProblem,
@@ -172,9 +173,7 @@ export const desiredSecret = (target: RobotTarget, robot: Robot): DesiredSecret 
 const canonical = (u: unknown): string =>
   JSON.stringify(u, (_k, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
-        )
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => byCodeUnits(a, b)))
       : v,
   );
 

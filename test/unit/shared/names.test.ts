@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import {
+  byCodeUnits,
   isAllowedNamespace,
   namespaceOfOrganization,
   organizationName,
@@ -76,6 +77,26 @@ describe('names', () => {
       it(`${org} with prefix ${prefix} → ${String(expected)}`, () =>
         expect(namespaceOfOrganization(prefix, org)).to.equal(expected));
     }
+  });
+
+  it('byCodeUnits orders Kubernetes names and dockerconfig keys as localeCompare did (same order, same stamps)', () => {
+    const names = [
+      'team-b',
+      'team-a',
+      'a1',
+      'a-1',
+      'a.b',
+      'ab',
+      '1a',
+      'z',
+      'a',
+      'auths',
+      'auth',
+      'username',
+      'password',
+    ];
+    expect([...names].sort(byCodeUnits)).to.deep.equal([...names].sort((a, b) => a.localeCompare(b)));
+    expect(byCodeUnits('a', 'a')).to.equal(0);
   });
 
   it('names robots <org>+<sa>', () =>
