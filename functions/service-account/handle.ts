@@ -12,6 +12,7 @@ import { Resources } from '../../shared/kube/resources.js';
 import type { StepEnv } from '../../shared/runtime/env.js';
 import type { Step, StepResult } from '../../shared/runtime/handler.js';
 import { ownerOf, readSinceCreation, reRead } from '../../shared/runtime/observe.js';
+import { oneAtATime } from '../../shared/runtime/one-at-a-time.js';
 import { strongest } from '../../shared/runtime/work.js';
 import { reported } from '../../shared/runtime/report.js';
 import { reportingNotOurs } from '../../shared/sync/events.js';
@@ -68,47 +69,56 @@ export const serviceAccountStep: Step<StepEnv> = {
               outcome: 'ignored',
               reason: `Secret ${namespace}/${event.name} is not a robot Secret`,
             });
-          return pipe(
-            early !== undefined ? RTE.right(early) : objects(namespace, name),
-            RTE.bind('owner', () => ownerOf(configured.settings)),
-            RTE.flatMap(({ sa, ns, owner }) => (env: StepEnv) => {
-              const plan = planServiceAccount(
-                { namespaceName: namespace, name, serviceAccount: sa, namespace: ns },
-                configured.settings,
-              );
-              const work = { kube: env.kube, quay: O.some(configured.quay), owner };
-              switch (plan._tag) {
-                case 'Ignore':
-                  return RTE.right<StepEnv, SyncError, StepResult>({
-                    outcome: 'ignored',
-                    reason: plan.reason,
-                  })(env);
-                case 'Refuse':
-                  return pipe(
-                    RTE.left<StepEnv, SyncError, StepResult>({ _tag: 'InvalidName', message: plan.message }),
-                    reported<StepEnv, StepResult>(env.events, refusalReports(namespace, name, sa)),
-                  )(env);
-                case 'Reconcile':
-                  return pipe(
-                    reconcileRobot(plan.target),
-                    reported(env.events, serviceAccountReports(plan.target)),
-                    RTE.map((r): StepResult => ({
-                      outcome: strongest([
-                        r.changes.robot,
-                        r.changes.secret,
-                        r.changes.defaultPermission,
-                        r.changes.link,
-                        r.namespace,
-                      ]),
-                      reason: `robot ${plan.target.robotName}, Secret ${plan.target.secretName}`,
-                      details: { organization: r.namespace, ...r.changes },
-                    })),
-                  )(work);
-              }
-            }),
+          return perServiceAccount(`${namespace}/${name}`, (waited) =>
+            pipe(
+              // Read again after waiting: the event at work before may have written what this one is about.
+              early !== undefined && !waited ? RTE.right(early) : objects(namespace, name),
+              RTE.bind('owner', () => ownerOf(configured.settings)),
+              RTE.flatMap(({ sa, ns, owner }) => (env: StepEnv) => {
+                const plan = planServiceAccount(
+                  { namespaceName: namespace, name, serviceAccount: sa, namespace: ns },
+                  configured.settings,
+                );
+                const work = { kube: env.kube, quay: O.some(configured.quay), owner };
+                switch (plan._tag) {
+                  case 'Ignore':
+                    return RTE.right<StepEnv, SyncError, StepResult>({
+                      outcome: 'ignored',
+                      reason: plan.reason,
+                    })(env);
+                  case 'Refuse':
+                    return pipe(
+                      RTE.left<StepEnv, SyncError, StepResult>({
+                        _tag: 'InvalidName',
+                        message: plan.message,
+                      }),
+                      reported<StepEnv, StepResult>(env.events, refusalReports(namespace, name, sa)),
+                    )(env);
+                  case 'Reconcile':
+                    return pipe(
+                      reconcileRobot(plan.target),
+                      reported(env.events, serviceAccountReports(plan.target)),
+                      RTE.map((r): StepResult => ({
+                        outcome: strongest([
+                          r.changes.robot,
+                          r.changes.secret,
+                          r.changes.defaultPermission,
+                          r.changes.link,
+                          r.namespace,
+                        ]),
+                        reason: `robot ${plan.target.robotName}, Secret ${plan.target.secretName}`,
+                        details: { organization: r.namespace, ...r.changes },
+                      })),
+                    )(work);
+                }
+              }),
+            ),
           );
         },
       ),
       reportingNotOurs,
     ),
 };
+
+/** Its robot Secret's event and its link's come back while the ServiceAccount's event is still at work: they wait. */
+const perServiceAccount = oneAtATime();

@@ -13,7 +13,7 @@ import type { Change } from '../quay/types.js';
 import type { StepResult } from '../runtime/handler.js';
 import { claimOf } from '../ownership.js';
 import { strongest, withOwner, type WorkEnv } from '../runtime/work.js';
-import { claimOrganization, createMarked, readOwnership } from './organization.js';
+import { claimOrganization, createMarked, readOwnership, stampOrganization } from './organization.js';
 import { finalizersAfter, type NamespacePlan } from './namespace-plan.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
@@ -135,35 +135,6 @@ export const provision = (ns: Namespace, org: string, finalizerNeeded: boolean):
   );
 
 /**
- * ORGANIZATION_ANNOTATION set to `stamp` (after the organization was ensured); a namespace gone meanwhile is fine.
- * A merge patch of one annotation, without a resourceVersion: it keeps everyone else's annotations, and the
- * finalizer written just before (or another step's) would make a locked one fail, costing a read and a second
- * patch. `ns`'s uid in the patch is the precondition (a namespace deleted and made anew refuses it, 422).
- */
-const stampOrganization = (ns: Namespace, stamp: string): Effect<undefined> =>
-  ns.metadata.annotations?.[ORGANIZATION_ANNOTATION] === stamp
-    ? RTE.right(undefined)
-    : pipe(
-        RTE.asks((env: WorkEnv) => env.kube),
-        RTE.flatMapTaskEither((kube) =>
-          kube.patch(
-            { type: Resources.Namespace, name: ns.metadata.name },
-            {
-              type: 'merge',
-              body: {
-                metadata: {
-                  ...(ns.metadata.uid === undefined ? {} : { uid: ns.metadata.uid }),
-                  annotations: { [ORGANIZATION_ANNOTATION]: stamp },
-                },
-              },
-            },
-          ),
-        ),
-        RTE.orElse((e) => (e._tag === 'KubeNotFound' ? RTE.right(undefined) : RTE.left(e))),
-        RTE.as(undefined),
-      );
-
-/**
  * Organization first (a 403 for a missing one counts as gone, in the client), then our finalizers. The namespace is
  * terminating with our finalizer (re-read from the API server): the one proof that its organization is to go, which
  * is deleted only when it carries this cluster's mark (or is adopted). Any other organization is left in Quay and
@@ -208,7 +179,7 @@ export const applyNamespacePlan = (plan: NamespacePlan): Effect<StepResult> => {
         });
       return pipe(
         provision(plan.namespace, plan.org, plan.addFinalizer || plan.dropLegacyFinalizer),
-        RTE.tap(() => stampOrganization(plan.namespace, plan.stamp)),
+        RTE.tap(() => stampOrganization(plan.namespace, plan.stamp, true)),
         RTE.map((change) => ({ outcome: strongest([change]), reason: `organization ${plan.org}` })),
       );
     case 'Finalize':

@@ -1,14 +1,16 @@
 // The organization of a namespace, for every step: read what Quay shows about it, judge it (shared/ownership.ts),
 // and adopt, create or refuse it; and what a 403 met in it means. Reads cost nothing where the caller already holds
 // robots that carry this cluster's mark, or the namespace's organization stamp.
+import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { notOurs, type SyncError } from '../errors.js';
 import { getOptional } from '../kube/client.js';
 import { Namespace } from '../kube/objects.js';
 import { Resources } from '../kube/resources.js';
-import { ORGANIZATION_ANNOTATION, organizationStamp } from '../names.js';
+import { NAMESPACE_FINALIZER, ORGANIZATION_ANNOTATION, organizationStamp } from '../names.js';
 import { claimOf, organizationEmail, type Ownership } from '../ownership.js';
 import type { Change, QuayClient } from '../quay/types.js';
 import { withOwner, withQuay, type Owner, type WorkEnv } from '../runtime/work.js';
@@ -49,18 +51,55 @@ export const createMarked = (owner: Owner, quay: QuayClient, org: string): Effec
   RTE.fromTaskEither(quay.ensureOrganization(org, organizationEmail(owner.identity, org)));
 
 /**
+ * ORGANIZATION_ANNOTATION set to `stamp`, once the organization was proven this cluster's (created by us, or judged
+ * by its GET); a namespace gone meanwhile is fine. A merge patch of one annotation, without a resourceVersion: it
+ * keeps everyone else's annotations, and the finalizer written just before (or another step's) would make a locked
+ * one fail, costing a read and a second patch. `ns`'s uid in the patch is the precondition (a namespace deleted and
+ * made anew refuses it, 422). The stamp goes with our finalizer (setFinalizers): `ours` when the caller set it
+ * itself (its copy may predate it); else `ns` is a fresh read, which must have it and not be terminating.
+ */
+export const stampOrganization = (ns: Namespace, stamp: string, ours = false): Effect<undefined> =>
+  stampOf(ns) === stamp ||
+  (!ours &&
+    (ns.metadata.deletionTimestamp !== undefined ||
+      !(ns.metadata.finalizers ?? []).includes(NAMESPACE_FINALIZER)))
+    ? RTE.right(undefined)
+    : pipe(
+        RTE.asks((env: WorkEnv) => env.kube),
+        RTE.flatMapTaskEither((kube) =>
+          kube.patch(
+            { type: Resources.Namespace, name: ns.metadata.name },
+            {
+              type: 'merge',
+              body: {
+                metadata: {
+                  ...(ns.metadata.uid === undefined ? {} : { uid: ns.metadata.uid }),
+                  annotations: { [ORGANIZATION_ANNOTATION]: stamp },
+                },
+              },
+            },
+          ),
+        ),
+        RTE.orElse((e) => (e._tag === 'KubeNotFound' ? RTE.right(undefined) : RTE.left(e))),
+        RTE.as(undefined),
+      );
+
+const stampOf = (ns: Namespace): string | undefined => ns.metadata.annotations?.[ORGANIZATION_ANNOTATION];
+
+/**
  * The organization of `ns`, proven this cluster's before anything is made or changed in it: used when it carries
  * the mark, adopted when it carries none and the QuayIntegration names the namespace for adoption, created (marked)
  * when missing and its namespace is still there; anything else is NotOurs. No call is made when the proof is at
- * hand: the namespace's organization stamp (written by the namespace step only after this very proof; tenants cannot
- * write Namespaces), or `robots`, descriptions of the organization's robots the caller already read, carrying this
- * cluster's mark.
+ * hand: the namespace's organization stamp (written only after this very proof; tenants cannot write Namespaces),
+ * in the caller's copy or, read again, written since by another event; or `robots`, descriptions of the
+ * organization's robots the caller already read, carrying this cluster's mark. A proof from Quay is stamped on the
+ * namespace, so that the events after it need none.
  */
 export const claimOrganization = (ns: Namespace, org: string, robots?: readonly string[]): Effect<Change> =>
   withOwner((owner, quay) => {
     const namespace = ns.metadata.name;
-    if (ns.metadata.annotations?.[ORGANIZATION_ANNOTATION] === organizationStamp(owner.registryHost, org))
-      return RTE.right('unchanged');
+    const stamp = organizationStamp(owner.registryHost, org);
+    if (stampOf(ns) === stamp) return RTE.right('unchanged');
     if (robots !== undefined && owner.judge.robots(owner.identity, robots)?._tag === 'Ours')
       return RTE.right('unchanged');
     const decide = (ownership: Ownership, mayCreate: boolean): Effect<Change> => {
@@ -94,11 +133,56 @@ export const claimOrganization = (ns: Namespace, org: string, robots?: readonly 
           return RTE.left(notOurs(org, namespace, claim.why));
       }
     };
-    return pipe(
-      readOwnership(org),
-      RTE.flatMap((o) => decide(o, true)),
+    const fresh = pipe(
+      RTE.asks((env: WorkEnv) => env.kube),
+      RTE.flatMapTaskEither((kube) =>
+        getOptional(kube, Namespace, { type: Resources.Namespace, name: namespace }),
+      ),
+      RTE.flatMap((now) =>
+        O.isSome(now) && now.value.metadata.uid === ns.metadata.uid && stampOf(now.value) === stamp
+          ? RTE.right<WorkEnv, SyncError, Change>('unchanged')
+          : pipe(
+              readOwnership(org),
+              RTE.flatMap((o) => decide(o, true)),
+              RTE.tap(() =>
+                O.isSome(now) && now.value.metadata.uid === ns.metadata.uid
+                  ? pipe(
+                      stampOrganization(now.value, stamp),
+                      // Only a saving for the events after this one: its failure fails nothing.
+                      RTE.orElse(() => RTE.right<WorkEnv, SyncError, undefined>(undefined)),
+                    )
+                  : RTE.right<WorkEnv, SyncError, undefined>(undefined),
+              ),
+            ),
+      ),
     );
+    return (env: WorkEnv) => () => joinClaim(quay, `${org}\n${namespace}`, fresh(env));
   });
+
+/**
+ * Claims under way in this process (one Quay client per process and settings), by organization and namespace:
+ * events that need the same proof at the same time (a new namespace's ServiceAccounts, arriving together) wait for
+ * the one asking Quay instead of asking again. Nothing is kept once it is answered. A claim that joins another made
+ * nothing itself: `unchanged`, or the same error.
+ */
+const claimsUnderWay = new WeakMap<QuayClient, Map<string, Promise<E.Either<SyncError, Change>>>>();
+
+const joinClaim = (
+  quay: QuayClient,
+  key: string,
+  claim: TE.TaskEither<SyncError, Change>,
+): Promise<E.Either<SyncError, Change>> => {
+  const underWay = claimsUnderWay.get(quay) ?? new Map<string, Promise<E.Either<SyncError, Change>>>();
+  claimsUnderWay.set(quay, underWay);
+  const running = underWay.get(key);
+  if (running !== undefined) return running.then(E.map((): Change => 'unchanged'));
+  const mine = claim();
+  underWay.set(key, mine);
+  void mine.finally(() => {
+    if (underWay.get(key) === mine) underWay.delete(key);
+  });
+  return mine;
+};
 
 // ---- a 403 in an organization (the one place that reads it) ----
 

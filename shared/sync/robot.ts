@@ -9,11 +9,10 @@ import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { SyncError } from '../errors.js';
-import { getOptional, listServed } from '../kube/client.js';
-import { ImageStream, Namespace, type Secret } from '../kube/objects.js';
+import { listServed } from '../kube/client.js';
+import { ImageStream, type Secret } from '../kube/objects.js';
 import { Resources } from '../kube/resources.js';
 import type { Change, Prototype, Robot } from '../quay/types.js';
-import { ORGANIZATION_ANNOTATION, organizationStamp } from '../names.js';
 import { markedDescription, type ClusterIdentity } from '../ownership.js';
 import { withOwner, withQuay, type WorkEnv } from '../runtime/work.js';
 import { finalizerFirst } from './namespace-apply.js';
@@ -83,28 +82,6 @@ export interface RobotResult {
 }
 
 /**
- * The namespace as the event's read found it when it carries the organization's stamp; else read again, once: the
- * namespace step of a new namespace stamps it moments after the ServiceAccounts' events read it, and a stamp found
- * now spares Quay the organization's GET (a kube read for a Quay call).
- */
-const stampedNamespace = (target: RobotTarget, registryHost: string): Effect<Namespace> =>
-  target.namespace.metadata.annotations?.[ORGANIZATION_ANNOTATION] ===
-  organizationStamp(registryHost, target.org)
-    ? RTE.right(target.namespace)
-    : pipe(
-        RTE.asks((env: WorkEnv) => env.kube),
-        RTE.flatMapTaskEither((kube) =>
-          getOptional(kube, Namespace, { type: Resources.Namespace, name: target.namespace.metadata.name }),
-        ),
-        RTE.map(
-          O.match(
-            () => target.namespace,
-            (fresh) => (fresh.metadata.uid === target.namespace.metadata.uid ? fresh : target.namespace),
-          ),
-        ),
-      );
-
-/**
  * The robot with its token. From the resync's view: the one it holds, else ensured. From an event: in one call when
  * its Secret exists (so most likely the robot does too): its GET, whose description carries this cluster's mark,
  * which proves the organization ours. A robot to be made is made only in an organization proven ours first
@@ -126,8 +103,7 @@ const robotFor = (
       return known !== undefined ? RTE.right({ robot: known, change: 'unchanged' }) : put;
     }
     const ensure = pipe(
-      stampedNamespace(target, owner.registryHost),
-      RTE.flatMap((ns) => claimOrganization(ns, target.org)),
+      claimOrganization(target.namespace, target.org),
       RTE.flatMap(() => put),
     );
     if (O.isNone(secret)) return ensure;

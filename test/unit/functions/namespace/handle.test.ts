@@ -34,6 +34,21 @@ describe('namespace step (handle)', () => {
     expect(w.quay.calls).to.deep.equal(['currentUser()', 'ensureOrganization(openshift_team-a)']);
   });
 
+  it('works on two events of one namespace one after the other: the second finds the first one’s stamp', async () => {
+    const w = world();
+    const ns = w.kube.put(Resources.Namespace, namespace('team-a'));
+    await w.env.settings.configured()();
+    w.quay.calls.length = 0;
+    // Our finalizer's update comes back while the add is still at work.
+    const answers = await Promise.all([
+      deliver(w, apiServerEvent('add', ns)),
+      deliver(w, apiServerEvent('update', ns)),
+    ]);
+    expect(answers.map((a) => a.statusCode)).to.deep.equal([204, 204]);
+    expect(w.quay.calls).to.deep.equal(['ensureOrganization(openshift_team-a)']);
+    expect(w.log.lines.map((l) => l.quayCalls)).to.deep.equal([1, 0]);
+  });
+
   it('stamps the namespace once its organization is ensured; its own echo then asks Quay nothing', async () => {
     const w = world();
     const ns = w.kube.put(Resources.Namespace, namespace('team-a'));

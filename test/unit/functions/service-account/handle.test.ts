@@ -77,7 +77,11 @@ describe('service-account step (handle)', () => {
       const org = w.quay.orgs.get('openshift_team-a');
       const robot = org?.robots.get('openshift_team-a+builder');
       if (robot !== undefined) org?.robots.set(robot.name, { ...robot, description });
-      // Not the bridge's own echo (its Secret's stamp gone): Quay is asked.
+      // Not the bridge's own echo (its Secret's stamp gone): Quay is asked. Nor is the namespace stamped (the first
+      // event's claim stamped it): the organization is not proven yet.
+      const ns = w.kube.read(Resources.Namespace, undefined, 'team-a');
+      if (ns !== undefined)
+        w.kube.put(Resources.Namespace, { ...ns, metadata: { ...ns.metadata, annotations: {} } });
       const secret = w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift');
       if (secret !== undefined)
         w.kube.put(Resources.Secret, { ...secret, metadata: { ...secret.metadata, annotations: {} } });
@@ -230,6 +234,33 @@ describe('service-account step (handle)', () => {
     ]);
   });
 
+  it('proves an unstamped organization once for the ServiceAccounts arriving together, and stamps the namespace for the next', async () => {
+    const w = world();
+    setup(w);
+    const others = ['default', 'deployer'].map((name) =>
+      w.kube.put(Resources.ServiceAccount, serviceAccount('team-a', name, {})),
+    );
+    const builder = w.kube.read(Resources.ServiceAccount, 'team-a', 'builder');
+    await w.env.settings.configured()();
+    w.quay.calls.length = 0;
+    const answers = await Promise.all(
+      [builder ?? {}, others[0] ?? {}].map((sa) => deliver(w, apiServerEvent('add', sa))),
+    );
+    expect(answers.map((a) => a.statusCode)).to.deep.equal([204, 204]);
+    // One GET proves the organization for both (the second joins the first one's claim).
+    expect(w.quay.calls.filter((c) => c.startsWith('getOrganizationOwner'))).to.have.length(1);
+    expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.annotations).to.deep.equal({
+      [ORGANIZATION_ANNOTATION]: 'quay.example.com/openshift_team-a',
+    });
+    // The next one finds the stamp: no GET.
+    w.quay.calls.length = 0;
+    expect((await deliver(w, apiServerEvent('add', others[1] ?? {}))).statusCode).to.equal(204);
+    expect(w.quay.calls.map((c) => c.replace(/\(.*/, ''))).to.deep.equal([
+      'ensureRobot',
+      'ensureDefaultPermission',
+    ]);
+  });
+
   it('dead-letters (422) a robot Quay forbids in an organization that exists, after checking the organization once', async () => {
     const w = world();
     const sa = setup(w);
@@ -242,9 +273,8 @@ describe('service-account step (handle)', () => {
     expect(w.quay.calls).to.deep.equal([
       'getOrganizationOwner(openshift_team-a)',
       'ensureRobot(openshift_team-a,builder)',
-      // The 403 made it claim the organization again (it may have gone meanwhile), then the retry claims it too.
-      'getOrganizationOwner(openshift_team-a)',
-      'getOrganizationOwner(openshift_team-a)',
+      // The 403 made it claim the organization again (it may have gone meanwhile): the namespace's stamp, written
+      // after the first claim's proof, proves it without a call; then the retry, and the check of the organization.
       'ensureRobot(openshift_team-a,builder)',
       'getOrganization(openshift_team-a)',
     ]);
