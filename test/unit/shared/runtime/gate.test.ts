@@ -174,8 +174,8 @@ describe('the in-flight gate of a step process', () => {
     expect(gate.full()).to.equal(false); // no pace known yet
   });
 
-  it('takes maxWaiting from QUAY_BRIDGE_MAX_QUEUED (default 2048) and maxWaitMs from QUAY_BRIDGE_MAX_QUEUED_SECONDS (default 20)', () => {
-    expect(maxQueuedMs({})).to.equal(20_000);
+  it('takes maxWaiting from QUAY_BRIDGE_MAX_QUEUED (default 2048) and maxWaitMs from QUAY_BRIDGE_MAX_QUEUED_SECONDS (default 60)', () => {
+    expect(maxQueuedMs({})).to.equal(60_000);
     expect(maxQueuedMs({ QUAY_BRIDGE_MAX_QUEUED_SECONDS: '5' })).to.equal(5_000);
     expect(() => maxQueuedMs({ QUAY_BRIDGE_MAX_QUEUED_SECONDS: 'soon' })).to.throw(
       /QUAY_BRIDGE_MAX_QUEUED_SECONDS/,
