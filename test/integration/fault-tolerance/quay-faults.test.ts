@@ -45,6 +45,8 @@ describe('fault tolerance: Quay failing 20% of calls', function () {
     faults.retryAfterSeconds = undefined;
     faults.timeoutRate = 0.05;
     faults.dropRate = 0.05;
+    // One of each kind first, whatever the seed: fewer Quay calls per namespace made a kind-less run likely.
+    faults.forced = ['drop', 'timeout', 'rate-limit', 'server-error'];
     const before = world.quay.totalRequests();
     const injectedBefore = { ...faults.injected };
     // A hung request costs one attempt timeout (production: QUAY_BRIDGE_QUAY_TIMEOUT_SECONDS).
@@ -67,6 +69,7 @@ describe('fault tolerance: Quay failing 20% of calls', function () {
     faults.rateLimitRate = 0;
     faults.timeoutRate = 0;
     faults.dropRate = 0;
+    faults.forced = [];
 
     expect(deadLetters(d.results), 'dead-lettered deliveries').to.deep.equal([]);
     const answers = d.results.flatMap((r) => r.attempts.map((a) => a.status));
