@@ -1,6 +1,7 @@
 // npx tsx bench/ab.ts --base <tree> [--rounds R] [--count N]: the bench's sequential convergence (p50/p95), for
 // the steps bundled from another source tree (A, e.g. an export of main) and from this one (B), interleaved on one
 // control plane: per round, A's step processes converge N namespaces one at a time, then B's.
+import { prepareCluster } from './cluster.js';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,14 +10,11 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { bundleFunctions } from '../functions/bundle.js';
 import { percentile, sequentialConvergence } from './convergence.js';
-import { crdFiles, installCrds, readCrds, repoRoot, startControlPlane } from '../test/harness/index.js';
-import { kubeRest } from '../test/event-path/kube-rest.js';
-import { startQuayEmulator } from '../test/quay-emulator/index.js';
+import { repoRoot, startControlPlane } from '../test/harness/index.js';
 import { overHttp } from '../test/support/delivery.js';
 import { startDispatcher } from '../test/support/dispatcher.js';
 import { loggedLines } from '../test/support/log-ledger.js';
 import { startStepProcesses, type StepProcesses } from '../test/support/step-processes.js';
-import { configureIntegration } from '../test/support/world.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,10 +31,7 @@ const dir = mkdtempSync(join(tmpdir(), 'quay-bridge-ab-'));
 const cp = await startControlPlane();
 let procs: StepProcesses | undefined;
 try {
-  await installCrds(cp.kubeConfig, readCrds(crdFiles()));
-  const rest = await kubeRest(cp.kubeConfig);
-  const quay = await startQuayEmulator({ seed: 7 });
-  await configureIntegration(rest, quay);
+  const { rest, quay } = await prepareCluster(cp);
   const kubeconfig = join(dir, 'kubeconfig.json');
   writeFileSync(kubeconfig, JSON.stringify(parse(readFileSync(cp.kubeconfigPath, 'utf8'))));
   const variants = { A: args.base, B: repoRoot };

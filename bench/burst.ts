@@ -4,6 +4,7 @@
 // 5xx), the most requests waiting on it at once, the queueing and handling times the steps logged, the Quay calls
 // per namespace, the 429s Quay answered, and when the last event was answered against when all had converged.
 // `--env` passes settings to the step processes (e.g. QUAY_BRIDGE_MAX_IN_FLIGHT=32) to compare them.
+import { prepareCluster } from './cluster.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,14 +12,11 @@ import { parseArgs } from 'node:util';
 import { prepareBuilds, rssMb } from './cold-start.js';
 import { burstConvergence } from './convergence.js';
 import { burstDiagnostics, deadLetteredBySteps, instrument, TRIGGER_DELIVERY } from './burst-stats.js';
-import { crdFiles, installCrds, readCrds, startControlPlane } from '../test/harness/index.js';
-import { kubeRest } from '../test/event-path/kube-rest.js';
-import { startQuayEmulator } from '../test/quay-emulator/index.js';
+import { startControlPlane } from '../test/harness/index.js';
 import { overHttp } from '../test/support/delivery.js';
 import { startDispatcher } from '../test/support/dispatcher.js';
 import { loggedLines } from '../test/support/log-ledger.js';
 import { startStepProcesses } from '../test/support/step-processes.js';
-import { configureIntegration } from '../test/support/world.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,10 +44,7 @@ const log = (line: string): void => {
 const dir = mkdtempSync(join(tmpdir(), 'quay-bridge-burst-'));
 const cp = await startControlPlane();
 try {
-  await installCrds(cp.kubeConfig, readCrds(crdFiles()));
-  const rest = await kubeRest(cp.kubeConfig);
-  const quay = await startQuayEmulator({ seed: 7 });
-  await configureIntegration(rest, quay);
+  const { rest, quay } = await prepareCluster(cp);
   const builds = await prepareBuilds(dir, cp.kubeconfigPath);
   const steps = await startStepProcesses(['namespace', 'service-account', 'image-stream', 'resync'], {
     kubeconfigPath: builds.kubeconfigPath,

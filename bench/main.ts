@@ -5,6 +5,7 @@
 // them: `npm run build`'s bundle of functions/index.ts under faas-js-runtime's CLI, with their Knative Services'
 // command (bench/cold-start.ts). Events reach them by direct delivery: a watch of the API server turned into
 // ApiServerSource CloudEvents and delivered with the broker's retry semantics (test/support/dispatcher.ts).
+import { prepareCluster } from './cluster.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,14 +27,11 @@ import { burstDiagnostics, deadLetteredBySteps, instrument, TRIGGER_DELIVERY } f
 import { burstConvergence, necessaryChainMs, percentile, sequentialConvergence } from './convergence.js';
 import { besideQbo, QBO_REFERENCE as QBO, qboUnavailable } from './qbo.js';
 import type { StepName } from '../functions/index.js';
-import { crdFiles, installCrds, readCrds, startControlPlane } from '../test/harness/index.js';
-import { kubeRest } from '../test/event-path/kube-rest.js';
-import { startQuayEmulator } from '../test/quay-emulator/index.js';
+import { startControlPlane } from '../test/harness/index.js';
 import { overHttp } from '../test/support/delivery.js';
 import { startDispatcher } from '../test/support/dispatcher.js';
 import { loggedLines } from '../test/support/log-ledger.js';
 import { startStepProcesses, type StepProcesses } from '../test/support/step-processes.js';
-import { configureIntegration } from '../test/support/world.js';
 import { pingEvent } from '../test/unit/shared/fakes/events.js';
 
 const { values: args } = parseArgs({
@@ -88,10 +86,7 @@ log(`bench: ${onlyColdStart ? 'cold start only' : quick ? 'quick run' : 'full ru
 const cp = await startControlPlane();
 let procs: StepProcesses | undefined;
 try {
-  await installCrds(cp.kubeConfig, readCrds(crdFiles()));
-  const rest = await kubeRest(cp.kubeConfig);
-  const quay = await startQuayEmulator({ seed: 7 });
-  await configureIntegration(rest, quay);
+  const { rest, quay } = await prepareCluster(cp);
   log("bench: building the image's bundle and the tsc output");
   const builds = await prepareBuilds(dir, cp.kubeconfigPath);
 

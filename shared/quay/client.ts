@@ -20,7 +20,7 @@ import { ensureDefaultPermissions, listDefaultPermissions, type WantedPermission
 import { deleteRepository, ensureRepository, getRepository, listRepositories } from './repositories.js';
 import type { QuayHttp, QuayOp } from './request.js';
 import { deleteRobot, ensureRobot, getRobot, listRobots, regenerateRobot } from './robots.js';
-import { keyedLock } from './serialize.js';
+import { keyedLock } from '../runtime/one-at-a-time.js';
 import { listTags, tagVersions } from './tags.js';
 import type { Change, Prototype, QuayClient, QuayError } from './types.js';
 import { currentUser } from './user.js';

@@ -13,7 +13,13 @@ import type { Change } from '../quay/types.js';
 import type { StepResult } from '../runtime/handler.js';
 import { claimOf } from '../ownership.js';
 import { strongest, withOwner, type WorkEnv } from '../runtime/work.js';
-import { claimOrganization, createMarked, readOwnership, stampOrganization } from './organization.js';
+import {
+  claimOrganization,
+  createMarked,
+  patchNamespaceMetadata,
+  readOwnership,
+  stampOrganization,
+} from './organization.js';
 import { finalizersAfter, type NamespacePlan } from './namespace-plan.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
@@ -75,24 +81,12 @@ export const finalizerFirst = (namespace: Namespace, needed: boolean): Effect<Ch
  */
 const addFinalizer = (ns: Namespace): Effect<UpdateResult> =>
   pipe(
-    RTE.asks((env: WorkEnv) => env.kube),
-    RTE.flatMapTaskEither((kube) =>
-      kube.patch(
-        { type: Resources.Namespace, name: ns.metadata.name },
-        {
-          type: 'strategic',
-          body: {
-            metadata: {
-              ...(ns.metadata.uid === undefined ? {} : { uid: ns.metadata.uid }),
-              finalizers: [NAMESPACE_FINALIZER],
-              ...((ns.metadata.finalizers ?? []).includes(LEGACY_NAMESPACE_FINALIZER)
-                ? { '$deleteFromPrimitiveList/finalizers': [LEGACY_NAMESPACE_FINALIZER] }
-                : {}),
-            },
-          },
-        },
-      ),
-    ),
+    patchNamespaceMetadata(ns, 'strategic', {
+      finalizers: [NAMESPACE_FINALIZER],
+      ...((ns.metadata.finalizers ?? []).includes(LEGACY_NAMESPACE_FINALIZER)
+        ? { '$deleteFromPrimitiveList/finalizers': [LEGACY_NAMESPACE_FINALIZER] }
+        : {}),
+    }),
     RTE.map((): UpdateResult => 'updated'),
     RTE.orElse((e) =>
       e._tag === 'KubeNotFound'

@@ -58,6 +58,30 @@ export const createMarked = (owner: Owner, quay: QuayClient, org: string): Effec
  * made anew refuses it, 422). The stamp goes with our finalizer (setFinalizers): `ours` when the caller set it
  * itself (its copy may predate it); else `ns` is a fresh read, which must have it and not be terminating.
  */
+/**
+ * A patch of the namespace's metadata without a resourceVersion (a concurrent writer is not met in a 409) but held
+ * to its uid: the API server refuses it (422) on a namespace made anew under the same name.
+ */
+export const patchNamespaceMetadata = (
+  ns: Namespace,
+  type: 'merge' | 'strategic',
+  metadata: object,
+): Effect<unknown> =>
+  pipe(
+    RTE.asks((env: WorkEnv) => env.kube),
+    RTE.flatMapTaskEither((kube) =>
+      kube.patch(
+        { type: Resources.Namespace, name: ns.metadata.name },
+        {
+          type,
+          body: {
+            metadata: { ...(ns.metadata.uid === undefined ? {} : { uid: ns.metadata.uid }), ...metadata },
+          },
+        },
+      ),
+    ),
+  );
+
 export const stampOrganization = (ns: Namespace, stamp: string, ours = false): Effect<undefined> =>
   stampOf(ns) === stamp ||
   (!ours &&
@@ -65,21 +89,7 @@ export const stampOrganization = (ns: Namespace, stamp: string, ours = false): E
       !(ns.metadata.finalizers ?? []).includes(NAMESPACE_FINALIZER)))
     ? RTE.right(undefined)
     : pipe(
-        RTE.asks((env: WorkEnv) => env.kube),
-        RTE.flatMapTaskEither((kube) =>
-          kube.patch(
-            { type: Resources.Namespace, name: ns.metadata.name },
-            {
-              type: 'merge',
-              body: {
-                metadata: {
-                  ...(ns.metadata.uid === undefined ? {} : { uid: ns.metadata.uid }),
-                  annotations: { [ORGANIZATION_ANNOTATION]: stamp },
-                },
-              },
-            },
-          ),
-        ),
+        patchNamespaceMetadata(ns, 'merge', { annotations: { [ORGANIZATION_ANNOTATION]: stamp } }),
         RTE.orElse((e) => (e._tag === 'KubeNotFound' ? RTE.right(undefined) : RTE.left(e))),
         RTE.as(undefined),
       );
