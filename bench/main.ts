@@ -372,7 +372,9 @@ console.log(
   `\nQBO column: figures measured side by side outside the bench on ${QBO.measured} (bench/qbo.ts); the bench cannot build QBO: ${qbo}`,
 );
 console.log(
-  `events: direct delivery (watch → broker-semantics dispatcher → step processes over HTTP); ${quick ? 'quick run' : 'full run'}`,
+  onlyColdStart
+    ? 'cold start only (no events delivered)'
+    : `events: direct delivery (watch → broker-semantics dispatcher → step processes over HTTP); ${quick ? 'quick run' : 'full run'}`,
 );
 console.log(`written to ${out}`);
 process.exit(0);
