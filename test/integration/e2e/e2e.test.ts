@@ -4,6 +4,7 @@
 // its host, functions/host.ts (knative/base's Knative Services, with their ServiceAccounts' tokens) → the Quay emulator and the
 // API server; the Build webhook registered from knative/webhook over TLS; the OpenShift stand-in playing
 // OpenShift's controllers. The test asserts the state of the world: Quay's and the cluster's.
+import { imageStreamTagBuild } from '../../support/builds.js';
 import { expect } from 'chai';
 import { isStepName } from '../../../functions/index.js';
 import { BUILD_ANNOTATIONS } from '../../../shared/names.js';
@@ -206,16 +207,7 @@ describe('quay-bridge end to end (real API server, real receive adapter, steps u
 
   it('sends a Build to Quay through the webhook, and imports the pushed tag into the ImageStream when it completes', async () => {
     const builds = `/apis/build.openshift.io/v1/namespaces/${team}/builds`;
-    const buildObject = {
-      apiVersion: 'build.openshift.io/v1',
-      kind: 'Build',
-      metadata: { name: 'app-1' },
-      spec: {
-        serviceAccount: 'builder',
-        strategy: { type: 'Docker', dockerStrategy: {} },
-        output: { to: { kind: 'ImageStreamTag', name: 'app:latest' } },
-      },
-    };
+    const buildObject = imageStreamTagBuild();
     type Created = { spec: { output: { to: { kind: string; name: string } } }; metadata: Meta };
     // The webhook learns the QuayIntegration from its own watch: wait until a dry run comes back redirected.
     await until('the webhook to redirect Builds', async () => {

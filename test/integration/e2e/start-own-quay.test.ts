@@ -2,6 +2,7 @@
 // cluster, pointed at that Quay (here a second emulator, started apart, standing in for "your Quay"). A Build goes
 // the whole way: redirected by the webhook, pushed by the build stand-in through that Quay's registry API with the
 // builder robot's Secret, and the digest Quay answered imported into the ImageStream.
+import { imageStreamTagBuild } from '../../support/builds.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,16 +74,7 @@ describe('npm start --quay <url> --quay-token-file <file> (the embedded cluster,
         const secret = await rest.request('GET', '/api/v1/namespaces/demo/secrets/builder-quay-local');
         return repo.status === 200 && robot.status === 200 && secret.status === 200 ? true : undefined;
       });
-      const build = {
-        apiVersion: 'build.openshift.io/v1',
-        kind: 'Build',
-        metadata: { name: 'app-1' },
-        spec: {
-          serviceAccount: 'builder',
-          strategy: { type: 'Docker', dockerStrategy: {} },
-          output: { to: { kind: 'ImageStreamTag', name: 'app:latest' } },
-        },
-      };
+      const build = imageStreamTagBuild();
       const builds = '/apis/build.openshift.io/v1/namespaces/demo/builds';
       await until('the webhook to redirect Builds', async () => {
         const probe = await rest.request('POST', `${builds}?dryRun=All`, build);

@@ -5,6 +5,7 @@
 // after the adapter's restart through the resync it starts, after a step's through the broker's retries. A step
 // killed again and again is reported as crash-looping while the others keep serving. Ctrl-C in the middle of a
 // restart still stops everything.
+import { imageStreamTagBuild } from '../../support/builds.js';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
@@ -120,16 +121,7 @@ describe('npm start supervises every process it starts (embedded stack)', functi
     await printed('the webhook restart printed', /!! webhook restarted \(pid (\d+), restart 1\)/, from);
     await organization('while-webhook-down');
     // Admission reaches it again (failurePolicy Fail: a Build it should see is refused while it is down).
-    const build = {
-      apiVersion: 'build.openshift.io/v1',
-      kind: 'Build',
-      metadata: { name: 'app-1' },
-      spec: {
-        serviceAccount: 'builder',
-        strategy: { type: 'Docker', dockerStrategy: {} },
-        output: { to: { kind: 'ImageStreamTag', name: 'app:latest' } },
-      },
-    };
+    const build = imageStreamTagBuild();
     const answer = await rest.request(
       'POST',
       '/apis/build.openshift.io/v1/namespaces/while-webhook-down/builds?dryRun=All',
