@@ -337,18 +337,32 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
     );
   };
 
-  const read = (): TE.TaskEither<KubeError, SettingsReport> => {
+  type Raw = t.TypeOf<typeof RawIntegration>;
+  // Without the QuayIntegration CRD (never installed, or deleted with every QuayIntegration) there is none.
+  const listAll: TE.TaskEither<KubeError, readonly Raw[]> = pipe(
+    listServed(kube, RawIntegration, Resources.QuayIntegration),
+    TE.map(O.getOrElse((): readonly Raw[] => [])),
+  );
+  /**
+   * The one QuayIntegration the cached report named, read by name: a GET is a quorum read from etcd, while a list
+   * without a resourceVersion waits until the API server's watch cache has caught up with etcd, which for a type
+   * that is rarely written takes up to a progress-notify period (about 100 ms). Gone, or no longer served: listed.
+   * A second QuayIntegration made meanwhile is seen by the next list, at the latest when the TTL runs out
+   * (docs/design.md#settings-reads).
+   */
+  const readByName = (name: string): TE.TaskEither<KubeError, readonly Raw[]> =>
+    pipe(
+      getOptional(kube, RawIntegration, { type: Resources.QuayIntegration, name }),
+      TE.map(O.map((one): readonly Raw[] => [one])),
+      TE.orElse((e) => (e._tag === 'KubeNotServed' ? TE.right(O.none) : TE.left(e))),
+      TE.flatMap(O.match(() => listAll, TE.right)),
+    );
+
+  const read = (known?: string): TE.TaskEither<KubeError, SettingsReport> => {
     const guess = lastRef;
     return pipe(
       TE.Do,
-      // Without the QuayIntegration CRD (never installed, or deleted with every QuayIntegration) there is none.
-      TE.apS(
-        'items',
-        pipe(
-          listServed(kube, RawIntegration, Resources.QuayIntegration),
-          TE.map(O.getOrElse((): readonly t.TypeOf<typeof RawIntegration>[] => [])),
-        ),
-      ),
+      TE.apS('items', known === undefined ? listAll : readByName(known)),
       // Side by side with the list (one round trip, not two): the Secret the last read named, used only if the
       // QuayIntegration still names it; its failure counts only then.
       TE.apS(
@@ -387,10 +401,13 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
     );
   };
 
-  const readAndKeep = (keep: (r: SettingsReport) => boolean): TE.TaskEither<KubeError, SettingsReport> => {
+  const readAndKeep = (
+    keep: (r: SettingsReport) => boolean,
+    known?: string,
+  ): TE.TaskEither<KubeError, SettingsReport> => {
     const at = now();
     return pipe(
-      read(),
+      read(known),
       TE.tap((r) => {
         if (keep(r)) cached = { at, report: r };
         return TE.right(undefined);
@@ -400,15 +417,12 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
 
   const reportNow: SettingsSource['report'] = (opts = {}) => {
     const at = now();
-    if (
-      opts.fresh !== true &&
-      cached !== undefined &&
-      at - cached.at < ttl &&
-      cached.at >= (opts.readSince ?? -Infinity)
-    )
-      return TE.right(cached.report);
+    const live = opts.fresh !== true && cached !== undefined && at - cached.at < ttl ? cached : undefined;
+    if (live !== undefined && live.at >= (opts.readSince ?? -Infinity)) return TE.right(live.report);
+    // Within the TTL, a report older than the object at hand is checked against its one QuayIntegration by name.
+    const only = live?.report.integrations.length === 1 ? live.report.integrations[0]?.name : undefined;
     // A transient Quay failure is not worth remembering.
-    return readAndKeep((r) => r.state._tag !== 'QuayUnreachable');
+    return readAndKeep((r) => r.state._tag !== 'QuayUnreachable', only);
   };
 
   let warming: Promise<void> | undefined;

@@ -144,18 +144,60 @@ describe('settings loading', () => {
 
   it('reads afresh for an object created after the cached report was read, and not for older ones', async () => {
     const s = setup({}, { token: 'T1' }, 10_000);
-    const lists = () => s.kube.calls.filter((c) => c.startsWith('list QuayIntegration')).length;
+    const reads = () => s.kube.calls.filter((c) => / QuayIntegration /.test(c));
     s.tick(1_000);
     await s.source.configured()(); // read at 1 000
     await s.source.configured({ readSince: 1_000 })(); // an object older than the report: cached
-    expect(lists()).to.equal(1);
+    expect(reads()).to.deep.equal(['list QuayIntegration *']);
     s.tick(500);
-    // created after the report was read: the QuayIntegration may have changed in between
+    // created after the report was read: the QuayIntegration may have changed in between; the one the report
+    // named is read by name (a quorum read, docs/design.md#settings-reads)
     await s.source.configured({ readSince: 1_200 })();
-    expect(lists()).to.equal(2);
+    expect(reads()).to.deep.equal(['list QuayIntegration *', 'get QuayIntegration /quay']);
     await s.source.configured({ readSince: 1_200 })(); // read at 1 500 now: cached
-    expect(lists()).to.equal(2);
+    expect(reads()).to.have.length(2);
     expect(s.quay.calls.filter((c) => c.startsWith('currentUser'))).to.have.length(1); // the token is checked once
+  });
+
+  it('sees a change of the QuayIntegration through its read by name', async () => {
+    const s = setup({ allowlistNamespaces: ['a'] }, { token: 'T1' }, 10_000);
+    s.tick(1_000);
+    await s.source.configured()();
+    s.kube.put(Resources.QuayIntegration, quayIntegration({ allowlistNamespaces: ['a', 'b'] }));
+    s.tick(500);
+    const r = await s.source.configured({ readSince: 1_200 })();
+    expect(E.isRight(r) && r.right.settings.allowlistNamespaces).to.deep.equal(['a', 'b']);
+  });
+
+  it('lists again when the QuayIntegration read by name is gone, or its API is no longer served', async () => {
+    for (const gone of [
+      (s: ReturnType<typeof setup>) => s.kube.remove(Resources.QuayIntegration, undefined, 'quay'),
+      (s: ReturnType<typeof setup>) => s.kube.unserve(Resources.QuayIntegration.apiVersion),
+    ]) {
+      const s = setup({}, { token: 'T1' }, 10_000);
+      s.tick(1_000);
+      await s.source.configured()();
+      gone(s);
+      s.tick(500);
+      const r = await s.source.configured({ readSince: 1_200 })();
+      expect(E.isLeft(r) && r.left._tag === 'NotConfigured' && r.left.reason).to.equal('NoQuayIntegration');
+      expect(s.kube.calls.filter((c) => / QuayIntegration /.test(c)).slice(1)).to.deep.equal([
+        'get QuayIntegration /quay',
+        'list QuayIntegration *',
+      ]);
+    }
+  });
+
+  it('sees a second QuayIntegration by the list made when the TTL runs out', async () => {
+    const s = setup({}, { token: 'T1' }, 10_000);
+    s.tick(1_000);
+    await s.source.configured()();
+    s.kube.put(Resources.QuayIntegration, { ...quayIntegration({}), metadata: { name: 'second' } });
+    s.tick(10_000);
+    const r = await s.source.configured({ readSince: 1_200 })();
+    expect(E.isLeft(r) && r.left._tag === 'NotConfigured' && r.left.reason).to.equal(
+      'SeveralQuayIntegrations',
+    );
   });
 
   it('readSinceCreation: settings read 2 s after the creation time (whole seconds, clocks apart)', () => {
