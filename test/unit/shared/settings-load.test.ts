@@ -171,8 +171,12 @@ describe('settings loading', () => {
 
   it('lists again when the QuayIntegration read by name is gone, or its API is no longer served', async () => {
     for (const gone of [
-      (s: ReturnType<typeof setup>) => s.kube.remove(Resources.QuayIntegration, undefined, 'quay'),
-      (s: ReturnType<typeof setup>) => s.kube.unserve(Resources.QuayIntegration.apiVersion),
+      (s: ReturnType<typeof setup>) => {
+        s.kube.remove(Resources.QuayIntegration, undefined, 'quay');
+      },
+      (s: ReturnType<typeof setup>) => {
+        s.kube.unserve(Resources.QuayIntegration.apiVersion);
+      },
     ]) {
       const s = setup({}, { token: 'T1' }, 10_000);
       s.tick(1_000);
