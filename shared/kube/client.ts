@@ -39,6 +39,11 @@ export interface ListOptions {
    * number of objects, not by what their owners put in them.
    */
   readonly metadataOnly?: boolean;
+  /**
+   * Served from the API server's watch cache as it is (`resourceVersion=0`): fast, but possibly a few writes behind
+   * etcd. Without it a list is consistent, and waits until the cache has caught up (docs/design.md#settings-reads).
+   */
+  readonly fromCache?: boolean;
 }
 
 export interface DeleteOptions {

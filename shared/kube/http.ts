@@ -186,6 +186,8 @@ export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): Kube
           {
             limit: String(pageSize),
             ...(token === undefined ? {} : { continue: token }),
+            // A continued list is read at its first page's version; the API server refuses both together.
+            ...(opts.fromCache === true && token === undefined ? { resourceVersion: '0' } : {}),
             ...(opts.labelSelector === undefined ? {} : { labelSelector: opts.labelSelector }),
             ...(opts.fieldSelector === undefined ? {} : { fieldSelector: opts.fieldSelector }),
           },

@@ -1,8 +1,10 @@
 // The one robot sequence, for the service-account step and the resync alike, in an order that survives a crash
 // between any two writes: the namespace's finalizer (before anything in Quay), the robot (the organization only when
 // Quay says it is missing), its default permission, its explicit grants on existing repositories (when the robot is
-// new to them), then the Secret and the link (secret.ts). The resync passes the organization's view it read once
-// for the whole namespace (robots with tokens, default permissions); an event reads only what its robot needs.
+// new to them; those the watch cache lists), then the Secret and the link (secret.ts), then grants on what a
+// consistent list adds to the cache's (docs/design.md#robot-grants). The resync passes the organization's view it
+// read once for the whole namespace (robots with tokens, default permissions); an event reads only what its robot
+// needs.
 import * as O from 'fp-ts/lib/Option.js';
 import * as RA from 'fp-ts/lib/ReadonlyArray.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
@@ -32,11 +34,8 @@ export const robotDescription = (identity: ClusterIdentity, target: RobotTarget)
     `ServiceAccount ${target.serviceAccount.metadata.namespace}/${target.serviceAccount.metadata.name}`,
   );
 
-/**
- * A new robot has no rights on repositories that already exist: grant them explicitly (QBO #109). A cluster that
- * does not serve ImageStreams (plain Kubernetes) has none to grant.
- */
-const grantExisting = (target: RobotTarget): Effect<readonly Change[]> =>
+/** The names of the namespace's ImageStreams; none where ImageStreams are not served (plain Kubernetes). */
+const streamsOf = (target: RobotTarget, fromCache: boolean): Effect<readonly string[]> =>
   pipe(
     RTE.asks((env: WorkEnv) => env.kube),
     RTE.flatMapTaskEither((kube) =>
@@ -44,25 +43,30 @@ const grantExisting = (target: RobotTarget): Effect<readonly Change[]> =>
       listServed(kube, ImageStream, Resources.ImageStream, {
         namespace: target.serviceAccount.metadata.namespace,
         metadataOnly: true,
+        fromCache,
       }),
     ),
-    RTE.flatMap((streams) =>
-      pipe(
-        O.getOrElse((): readonly ImageStream[] => [])(streams).filter(
-          (s) => s.metadata.deletionTimestamp === undefined,
-        ),
-        RA.traverse(RTE.ApplicativeSeq)((s) =>
-          reconcileRepository(
-            {
-              namespace: target.namespace,
-              org: target.org,
-              repo: s.metadata.name,
-              grants: [{ robotName: target.robotName, role: target.role }],
-              finalizerNeeded: false,
-            },
-            new Set([target.robotName]),
-          ),
-        ),
+    RTE.map((streams) =>
+      O.getOrElse((): readonly ImageStream[] => [])(streams)
+        .filter((s) => s.metadata.deletionTimestamp === undefined)
+        .map((s) => s.metadata.name),
+    ),
+  );
+
+/** A new robot has no rights on repositories that already exist: grant them explicitly (QBO #109). */
+const grantOn = (target: RobotTarget, repos: readonly string[]): Effect<readonly Change[]> =>
+  pipe(
+    repos,
+    RA.traverse(RTE.ApplicativeSeq)((repo) =>
+      reconcileRepository(
+        {
+          namespace: target.namespace,
+          org: target.org,
+          repo,
+          grants: [{ robotName: target.robotName, role: target.role }],
+          finalizerNeeded: false,
+        },
+        new Set([target.robotName]),
       ),
     ),
   );
@@ -191,27 +195,35 @@ const inQuay = (
   finalizer: Change,
   secret: O.Option<Secret> | undefined,
   view: OrgView | undefined,
-): Effect<RobotResult> =>
-  pipe(
+): Effect<RobotResult> => {
+  // Prototypes reach only repositories created later (QBO #109): a robot new to them is granted its role on those
+  // that exist. New to them: created now, or a reconcile before this one stopped before its Secret (written after
+  // the grants), or its default permission was missing (a robot created by an attempt whose answer was lost reads
+  // as existing). The resync grants per ImageStream instead. When the Secret is missing, the ImageStreams are
+  // listed beside the robot's calls.
+  const early = view === undefined && secret !== undefined && O.isNone(secret);
+  const newToRepositories = (robot: Change, defaultPermission: Change): boolean =>
+    view === undefined && (robot === 'created' || defaultPermission !== 'unchanged' || early);
+  return pipe(
     RTE.Do,
-    RTE.bind('robot', () =>
-      inOrganization(target.namespace, target.org, robotFor(target, secret ?? O.none, view)),
-    ),
+    RTE.apS('robot', inOrganization(target.namespace, target.org, robotFor(target, secret ?? O.none, view))),
+    // From the watch cache (fast, docs/design.md#settings-reads); what it may miss is listed again below.
+    RTE.apS('cached', early ? streamsOf(target, true) : RTE.right<WorkEnv, SyncError, readonly string[]>([])),
     RTE.bind('defaultPermission', ({ robot }) =>
       defaultPermissionFor(target, robot.value.change, view?.prototypes),
     ),
-    RTE.bind('repositories', ({ robot, defaultPermission }) =>
-      // Prototypes reach only repositories created later (QBO #109): a robot new to them is granted its role on
-      // those that exist. New to them: created now, or a reconcile before this one stopped before its Secret
-      // (written after the grants), or its default permission was missing (a robot created by an attempt whose
-      // answer was lost reads as existing). The resync grants per ImageStream instead.
-      view === undefined &&
-      (robot.value.change === 'created' ||
-        defaultPermission !== 'unchanged' ||
-        secret === undefined ||
-        O.isNone(secret))
-        ? grantExisting(target)
-        : RTE.right<WorkEnv, SyncError, readonly Change[]>([]),
+    RTE.bind('granted', ({ robot, defaultPermission, cached }) =>
+      newToRepositories(robot.value.change, defaultPermission)
+        ? pipe(
+            early ? RTE.right<WorkEnv, SyncError, readonly string[]>(cached) : streamsOf(target, true),
+            RTE.flatMap((seen) =>
+              pipe(
+                grantOn(target, seen),
+                RTE.map((changes) => ({ seen: new Set(seen), changes })),
+              ),
+            ),
+          )
+        : RTE.right<WorkEnv, SyncError, Granted | undefined>(undefined),
     ),
     // The Secret and the link side by side: a link written before its Secret (a crash between) is repaired by the
     // link's own ServiceAccount event, which finds no Secret and reconciles again.
@@ -222,7 +234,23 @@ const inQuay = (
         RTE.apS('link', linkSecret(target)),
       ),
     ),
-    RTE.map(({ robot, defaultPermission, repositories, written: { secretChange, link } }) => ({
+    // The cache may be a few writes behind: a consistent list, after the robot exists, finds every ImageStream
+    // whose own event may have come before the robot (an ImageStream made later finds the robot itself). It runs
+    // after the Secret and the link, so that the ServiceAccount is usable without waiting for it.
+    RTE.bind('late', ({ granted }) =>
+      granted === undefined
+        ? RTE.right<WorkEnv, SyncError, readonly Change[]>([])
+        : pipe(
+            streamsOf(target, false),
+            RTE.flatMap((all) =>
+              grantOn(
+                target,
+                all.filter((name) => !granted.seen.has(name)),
+              ),
+            ),
+          ),
+    ),
+    RTE.map(({ robot, defaultPermission, granted, late, written: { secretChange, link } }) => ({
       robot: robot.value.robot,
       namespace: robot.org === 'unchanged' && finalizer === 'updated' ? 'updated' : robot.org,
       changes: {
@@ -230,9 +258,15 @@ const inQuay = (
         defaultPermission,
         secret: secretChange,
         link,
-        repositories: repositories.filter((c) => c !== 'unchanged').length,
+        repositories: [...(granted?.changes ?? []), ...late].filter((c) => c !== 'unchanged').length,
       },
     })),
     // The organization may go (its namespace deleted) between any two calls.
     RTE.orElse(refusalOrMissing<RobotResult>(target.org)),
   );
+};
+
+interface Granted {
+  readonly seen: ReadonlySet<string>;
+  readonly changes: readonly Change[];
+}

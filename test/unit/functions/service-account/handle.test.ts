@@ -396,6 +396,30 @@ describe('service-account step (handle)', () => {
     );
   });
 
+  it('grants a new robot on repositories the watch cache did not list yet, by a consistent list after the link, each once', async () => {
+    const w = world();
+    const sa = setup(w);
+    const org = w.quay.orgs.get('openshift_team-a');
+    for (const name of ['web', 'api']) {
+      w.kube.put(Resources.ImageStream, imageStream('team-a', name));
+      org?.repos.set(name, new Map());
+    }
+    w.kube.behindCache(Resources.ImageStream, 'team-a', 'api');
+    expect((await deliver(w, apiServerEvent('add', sa))).statusCode).to.equal(204);
+    for (const name of ['web', 'api'])
+      expect(org?.repos.get(name)?.get('openshift_team-a+builder'), name).to.equal('write');
+    const lists = w.kube.calls.filter((c) => c.startsWith('list ImageStream'));
+    expect(lists).to.deep.equal(['list ImageStream team-a (from cache)', 'list ImageStream team-a']);
+    // The consistent list comes after the Secret and the link: the ServiceAccount is usable without waiting for it.
+    const at = (prefix: string) => w.kube.calls.findIndex((c) => c.startsWith(prefix));
+    expect(w.kube.calls.indexOf('list ImageStream team-a')).to.be.greaterThan(
+      Math.max(at('patch Secret'), at('patch ServiceAccount')),
+    );
+    const reads = w.quay.calls.filter((c) => c.startsWith('listRepositoryPermissions'));
+    expect(reads.filter((c) => c.includes('web'))).to.have.length(1);
+    expect(reads.filter((c) => c.includes('api'))).to.have.length(1);
+  });
+
   it('grants its role on existing repositories to a robot an earlier attempt created (its answer lost: it reads as existing)', async () => {
     const w = world();
     const sa = setup(w);

@@ -27,6 +27,8 @@ export interface FakeKube extends KubeClient {
    */
   readonly unserve: (apiVersion: string) => void;
   readonly serve: (apiVersion: string) => void;
+  /** Lists from the watch cache (`fromCache`) do not see this object yet (the cache is a few writes behind). */
+  readonly behindCache: (type: ResourceType, namespace: string | undefined, name: string) => void;
   /** Called before a patch is applied, e.g. to make a concurrent write. */
   onPatch?: (ref: ObjectRef) => void;
 }
@@ -60,6 +62,7 @@ export const fakeKube = (): FakeKube => {
   const calls: string[] = [];
   const faults: { prefix: string; error: KubeError }[] = [];
   const unserved = new Set<string>();
+  const uncached = new Set<string>();
   let rv = 100;
   let uid = 1;
   const key = (type: ResourceType, namespace: string | undefined, name: string) =>
@@ -108,6 +111,9 @@ export const fakeKube = (): FakeKube => {
     unserve: (apiVersion) => {
       unserved.add(apiVersion);
     },
+    behindCache: (type, ns, name) => {
+      uncached.add(key(type, ns, name));
+    },
     serve: (apiVersion) => {
       unserved.delete(apiVersion);
     },
@@ -136,12 +142,19 @@ export const fakeKube = (): FakeKube => {
       }),
     list: (type, options = {}) =>
       lazy(() => {
-        const fault = record(`list ${type.kind} ${options.namespace ?? '*'}`, type);
+        const fault = record(
+          `list ${type.kind} ${options.namespace ?? '*'}${options.fromCache === true ? ' (from cache)' : ''}`,
+          type,
+        );
         if (fault !== undefined) return TE.left(fault);
         return TE.right(
           self
             .all(type)
-            .filter((o) => options.namespace === undefined || o.metadata.namespace === options.namespace),
+            .filter((o) => options.namespace === undefined || o.metadata.namespace === options.namespace)
+            .filter(
+              (o) =>
+                options.fromCache !== true || !uncached.has(key(type, o.metadata.namespace, o.metadata.name)),
+            ),
         );
       }),
     create: (type, namespace, body) =>
