@@ -47,11 +47,25 @@ export const recordNotOurs = (env: EventsEnv, e: NotOurs): T.Task<undefined> =>
 export const regardingServiceAccount = (target: RobotTarget) =>
   regardingOf('v1', 'ServiceAccount', target.serviceAccount.metadata);
 
-/** What one reconciled robot reports (also used where no organization was made: `org` unchanged). */
+/**
+ * What one reconciled robot reports (also used where no organization was made: `org` unchanged). A ServiceAccount
+ * provisioned at once (robot and Secret created) gets one Event saying all of it: every Event is a write to etcd,
+ * and a new namespace would otherwise cost three per ServiceAccount.
+ */
 export const robotReports = (target: RobotTarget, r: Pick<RobotResult, 'changes'>): readonly Report[] => {
   const sa = regardingServiceAccount(target);
   const { robot, defaultPermission, secret, link, repositories } = r.changes;
   const grants = repositories > 0 ? `, granted ${target.role} on ${repositories} existing repositories` : '';
+  if (robot === 'created' && secret === 'created')
+    return [
+      normal(
+        sa,
+        'RobotCreated',
+        'CreateRobot',
+        `Quay robot ${target.robotName} created${grants}; its credentials in Secret ${target.secretName}` +
+          (link === 'unchanged' ? '' : ', linked as a pull and push secret'),
+      ),
+    ];
   return [
     ...(robot === 'created'
       ? [
