@@ -343,26 +343,39 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
     listServed(kube, RawIntegration, Resources.QuayIntegration),
     TE.map(O.getOrElse((): readonly Raw[] => [])),
   );
-  /**
-   * The one QuayIntegration the cached report named, read by name: a GET is a quorum read from etcd, while a list
-   * without a resourceVersion waits until the API server's watch cache has caught up with etcd, which for a type
-   * that is rarely written takes up to a progress-notify period (about 100 ms). Gone, or no longer served: listed.
-   * A second QuayIntegration made meanwhile is seen by the next list, at the latest when the TTL runs out
-   * (docs/design.md#settings-reads).
-   */
-  const readByName = (name: string): TE.TaskEither<KubeError, readonly Raw[]> =>
-    pipe(
-      getOptional(kube, RawIntegration, { type: Resources.QuayIntegration, name }),
-      TE.map(O.map((one): readonly Raw[] => [one])),
-      TE.orElse((e) => (e._tag === 'KubeNotServed' ? TE.right(O.none) : TE.left(e))),
-      TE.flatMap(O.match(() => listAll, TE.right)),
-    );
+  /** The report from the QuayIntegrations read, the credentials Secret read beside them when it was. */
+  const reportOf = (
+    items: readonly Raw[],
+    prefetched: Prefetched | undefined,
+  ): TE.TaskEither<KubeError, SettingsReport> => {
+    const integrations = items.map((u) => ({
+      name: u.metadata.name,
+      ...(u.metadata.uid === undefined ? {} : { uid: u.metadata.uid }),
+      generation: u.metadata.generation ?? 0,
+      conditions: (u as { status?: { conditions?: unknown } }).status?.conditions,
+      parts: (u as { status?: { parts?: unknown } }).status?.parts,
+      ...resyncRequestOf(u),
+    }));
+    const only = items.length === 1 ? items[0] : undefined;
+    const report = (state: SettingsState): SettingsReport => ({ integrations, state });
+    if (only === undefined)
+      return TE.right(
+        report(
+          items.length === 0
+            ? { _tag: 'NoIntegration' }
+            : { _tag: 'SeveralIntegrations', names: integrations.map((i) => i.name).sort() },
+        ),
+      );
+    const resolved = pipe(decodeQuayIntegration(only), E.flatMap(resolveSettings));
+    if (E.isLeft(resolved)) return TE.right(report({ _tag: 'InvalidSpec', message: resolved.left.message }));
+    return pipe(withSettings(resolved.right, only.metadata.uid ?? '', prefetched), TE.map(report));
+  };
 
-  const read = (known?: string): TE.TaskEither<KubeError, SettingsReport> => {
+  const read = (): TE.TaskEither<KubeError, SettingsReport> => {
     const guess = lastRef;
     return pipe(
       TE.Do,
-      TE.apS('items', known === undefined ? listAll : readByName(known)),
+      TE.apS('items', listAll),
       // Side by side with the list (one round trip, not two): the Secret the last read named, used only if the
       // QuayIntegration still names it; its failure counts only then.
       TE.apS(
@@ -374,40 +387,41 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
               T.map((read) => E.right<KubeError, Prefetched | undefined>({ ref: guess, read })),
             ),
       ),
-      TE.flatMap(({ items, prefetched }) => {
-        const integrations = items.map((u) => ({
-          name: u.metadata.name,
-          ...(u.metadata.uid === undefined ? {} : { uid: u.metadata.uid }),
-          generation: u.metadata.generation ?? 0,
-          conditions: (u as { status?: { conditions?: unknown } }).status?.conditions,
-          parts: (u as { status?: { parts?: unknown } }).status?.parts,
-          ...resyncRequestOf(u),
-        }));
-        const only = items.length === 1 ? items[0] : undefined;
-        const report = (state: SettingsState): SettingsReport => ({ integrations, state });
-        if (only === undefined)
-          return TE.right(
-            report(
-              items.length === 0
-                ? { _tag: 'NoIntegration' }
-                : { _tag: 'SeveralIntegrations', names: integrations.map((i) => i.name).sort() },
-            ),
-          );
-        const resolved = pipe(decodeQuayIntegration(only), E.flatMap(resolveSettings));
-        if (E.isLeft(resolved))
-          return TE.right(report({ _tag: 'InvalidSpec', message: resolved.left.message }));
-        return pipe(withSettings(resolved.right, only.metadata.uid ?? '', prefetched), TE.map(report));
-      }),
+      TE.flatMap(({ items, prefetched }) => reportOf(items, prefetched)),
     );
   };
 
+  /**
+   * The one QuayIntegration `last` named, read by name: a GET is a quorum read from etcd, while a list without a
+   * resourceVersion waits until the API server's watch cache has caught up with etcd, which for a type that is
+   * rarely written takes up to a progress-notify period (about 90 ms). Its spec unchanged (same uid and
+   * generation), a Ready report stands as it is: its credentials Secret is read again when the TTL runs out, as for
+   * any event. Gone, or no longer served: listed. A second QuayIntegration made meanwhile is seen by the next list,
+   * at the latest when the TTL runs out (docs/design.md#settings-reads).
+   */
+  const recheck = (last: SettingsReport, name: string): TE.TaskEither<KubeError, SettingsReport> =>
+    pipe(
+      getOptional(kube, RawIntegration, { type: Resources.QuayIntegration, name }),
+      TE.orElse((e) => (e._tag === 'KubeNotServed' ? TE.right(O.none) : TE.left(e))),
+      TE.flatMap(
+        O.match(read, (one) => {
+          const known = last.integrations[0];
+          return last.state._tag === 'Ready' &&
+            known?.uid === one.metadata.uid &&
+            known?.generation === (one.metadata.generation ?? 0)
+            ? TE.right(last)
+            : reportOf([one], undefined);
+        }),
+      ),
+    );
+
   const readAndKeep = (
     keep: (r: SettingsReport) => boolean,
-    known?: string,
+    last?: { readonly report: SettingsReport; readonly name: string },
   ): TE.TaskEither<KubeError, SettingsReport> => {
     const at = now();
     return pipe(
-      read(known),
+      last === undefined ? read() : recheck(last.report, last.name),
       TE.tap((r) => {
         if (keep(r)) cached = { at, report: r };
         return TE.right(undefined);
@@ -422,7 +436,10 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
     // Within the TTL, a report older than the object at hand is checked against its one QuayIntegration by name.
     const only = live?.report.integrations.length === 1 ? live.report.integrations[0]?.name : undefined;
     // A transient Quay failure is not worth remembering.
-    return readAndKeep((r) => r.state._tag !== 'QuayUnreachable', only);
+    return readAndKeep(
+      (r) => r.state._tag !== 'QuayUnreachable',
+      live === undefined || only === undefined ? undefined : { report: live.report, name: only },
+    );
   };
 
   let warming: Promise<void> | undefined;

@@ -163,10 +163,45 @@ describe('settings loading', () => {
     const s = setup({ allowlistNamespaces: ['a'] }, { token: 'T1' }, 10_000);
     s.tick(1_000);
     await s.source.configured()();
-    s.kube.put(Resources.QuayIntegration, quayIntegration({ allowlistNamespaces: ['a', 'b'] }));
+    // A spec change, as the API server makes it: same uid, the next generation.
+    const before = s.kube.read(Resources.QuayIntegration, undefined, 'quay');
+    const changed = quayIntegration({ allowlistNamespaces: ['a', 'b'] });
+    s.kube.put(Resources.QuayIntegration, {
+      ...changed,
+      metadata: { ...(changed.metadata as object), uid: before?.metadata.uid, generation: 2 },
+    });
     s.tick(500);
     const r = await s.source.configured({ readSince: 1_200 })();
     expect(E.isRight(r) && r.right.settings.allowlistNamespaces).to.deep.equal(['a', 'b']);
+  });
+
+  it('keeps a Ready report whose QuayIntegration read by name has the same uid and generation, reading no Secret', async () => {
+    const s = setup({}, { token: 'T1' }, 10_000);
+    s.tick(1_000);
+    const first = await s.source.configured()();
+    const before = s.kube.calls.length;
+    // A status write (the resync's) leaves the generation as it was.
+    const stored = s.kube.read(Resources.QuayIntegration, undefined, 'quay');
+    s.kube.put(Resources.QuayIntegration, { ...stored, status: { conditions: [] } });
+    s.tick(500);
+    const again = await s.source.configured({ readSince: 1_200 })();
+    expect(s.kube.calls.slice(before)).to.deep.equal(['get QuayIntegration /quay']);
+    expect(E.isRight(again) && E.isRight(first) && again.right.quay).to.equal(
+      E.isRight(first) && first.right.quay,
+    );
+  });
+
+  it('reads the credentials Secret again for a report that was not Ready (the Secret may have come since)', async () => {
+    const s = setup({}, { token: 'T1' }, 10_000);
+    s.kube.remove(Resources.Secret, 'quay-bridge', 'quay-token');
+    s.tick(1_000);
+    const missing = await s.source.configured()();
+    expect(E.isLeft(missing) && missing.left._tag === 'NotConfigured' && missing.left.reason).to.equal(
+      'SecretNotFound',
+    );
+    s.kube.put(Resources.Secret, tokenSecret({ token: 'T1' }));
+    s.tick(500);
+    expect(E.isRight(await s.source.configured({ readSince: 1_200 })())).to.equal(true);
   });
 
   it('lists again when the QuayIntegration read by name is gone, or its API is no longer served', async () => {
