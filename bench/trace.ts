@@ -1,7 +1,8 @@
 // npx tsx bench/trace.ts [--count N] [--poll-ms N]: where the time of a new namespace goes. The bench's sequential
 // part only (the image's bundle under its command, direct delivery with the triggers' 500 ms back-off), printing
 // per namespace every delivery attempt (step, event, status, start/end relative to the namespace's creation, the
-// step's own duration, Quay and kube calls) and every Quay call (through a recording proxy), in time order.
+// step's own duration, Quay and kube calls), every Quay call (through a recording proxy) and every kube call (the
+// steps' QUAY_BRIDGE_TRACE_KUBE_CALLS log lines), in time order.
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -94,7 +95,7 @@ try {
   procs = await startStepProcesses(['namespace', 'service-account', 'image-stream', 'resync'], {
     kubeconfigPath: builds.kubeconfigPath,
     command: builds.imageStepServer,
-    env: { QUAY_BRIDGE_SETTINGS_TTL_SECONDS: '10' },
+    env: { QUAY_BRIDGE_SETTINGS_TTL_SECONDS: '10', QUAY_BRIDGE_TRACE_KUBE_CALLS: '1' },
   });
   const steps = procs;
   const http_ = overHttp((s) => steps.urlOf(s), 120_000);
@@ -157,6 +158,12 @@ try {
       if (!json.startsWith('{')) continue;
       const l = JSON.parse(json) as Record<string, unknown>;
       if (l['msg'] === 'event handled' && typeof l['id'] === 'string') logs.set(l['id'], l);
+      const at = l['startedAt'];
+      if (l['msg'] === 'kube call' && typeof at === 'number' && at >= t0 && at <= t0 + ms + 1_000)
+        lines.push({
+          at,
+          text: `${rel(at)} → ${rel(at + Number(l['durationMs']))}      kube ${line.slice(0, line.indexOf('['))} ${String(l['method'])} ${String(l['path'])} ${String(l['status'])}`,
+        });
     }
     const mine = tries.slice(triesBefore);
     if (i > 0) {

@@ -9,6 +9,7 @@
 //                                       default 16
 //   QUAY_BRIDGE_MAX_QUEUED              events that may wait for the gate; more are answered 429 (shed), default 2048
 //   QUAY_BRIDGE_MAX_QUEUED_SECONDS      nor may one wait longer than this at the pace events finish now, default 60
+//   QUAY_BRIDGE_TRACE_KUBE_CALLS        1: log every Kubernetes request with its timing (bench/trace.ts reads them)
 // Heavy modules (got, the Quay client) are imported here, lazily, so that loading a step stays light; client-node is
 // not loaded at all unless the kubeconfig needs it (kube/access.ts).
 import type { KubeAccess } from './kube/access.js';
@@ -63,7 +64,17 @@ export const productionEnv = async (
       import('./kube/events.js'),
     ]);
   const kubeConfig = overrides.kubeConfig ?? (await loadKubeAccess(env));
-  const kube = createKubeClient(kubeConfig, { fieldManager: env.QUAY_BRIDGE_FIELD_MANAGER ?? 'quay-bridge' });
+  const log = overrides.log ?? stdoutLogger();
+  const kube = createKubeClient(kubeConfig, {
+    fieldManager: env.QUAY_BRIDGE_FIELD_MANAGER ?? 'quay-bridge',
+    ...(env.QUAY_BRIDGE_TRACE_KUBE_CALLS === '1'
+      ? {
+          onRequest: (info) => {
+            log.info('kube call', { ...info });
+          },
+        }
+      : {}),
+  });
   const timeout = positive(env, 'QUAY_BRIDGE_QUAY_TIMEOUT_SECONDS', 0);
   const settings = createSettingsSource({
     kube,
@@ -82,7 +93,6 @@ export const productionEnv = async (
         onHold: observeQuayHold,
       }),
   });
-  const log = overrides.log ?? stdoutLogger();
   return {
     kube,
     settings,

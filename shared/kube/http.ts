@@ -23,6 +23,18 @@ export interface KubeHttpOptions {
   readonly pageSize?: number;
   /** How long credentials read from the kubeconfig are reused (tokens rotate). Default 60 s. */
   readonly credentialsTtlMs?: number;
+  /** Told of every answered request (the bench's trace: where an event's time goes). */
+  readonly onRequest?: (info: KubeRequestInfo) => void;
+}
+
+export interface KubeRequestInfo {
+  readonly method: string;
+  /** The path without its query. */
+  readonly path: string;
+  readonly status: number;
+  /** Epoch milliseconds, with fractions. */
+  readonly startedAt: number;
+  readonly durationMs: number;
 }
 
 interface Connection {
@@ -107,6 +119,7 @@ export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): Kube
       async () => {
         const c = await connect();
         countCall('kube');
+        const started = performance.now();
         const res = await got(`${c.server}${path}`, {
           method,
           searchParams: search,
@@ -126,6 +139,13 @@ export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): Kube
         // Refused credentials (an exec plugin's token expired or was revoked before the TTL): read them afresh
         // for the next request, as client-go does on a 401; the broker's retry then goes through.
         if (res.statusCode === 401 && connection === c) connection = undefined;
+        options.onRequest?.({
+          method,
+          path,
+          status: res.statusCode,
+          startedAt: performance.timeOrigin + started,
+          durationMs: performance.now() - started,
+        });
         const retryAfter = res.headers['retry-after'];
         return { status: res.statusCode, body: res.body, retryAfter };
       },
