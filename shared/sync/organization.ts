@@ -106,12 +106,30 @@ const stampOf = (ns: Namespace): string | undefined => ns.metadata.annotations?.
  * namespace, so that the events after it need none.
  */
 export const claimOrganization = (ns: Namespace, org: string, robots?: readonly string[]): Effect<Change> =>
+  pipe(
+    claimThen(ns, org, RTE.right<WorkEnv, SyncError, undefined>(undefined), robots),
+    RTE.map(({ claim }) => claim),
+  );
+
+/**
+ * claimOrganization, then `next` (run only once the organization is proven this cluster's), side by side with the
+ * stamp that a proof from Quay writes: the stamp only saves later events a call, and need not hold up this one.
+ */
+export const claimThen = <A>(
+  ns: Namespace,
+  org: string,
+  next: Effect<A>,
+  robots?: readonly string[],
+): Effect<{ readonly claim: Change; readonly value: A }> =>
   withOwner((owner, quay) => {
     const namespace = ns.metadata.name;
     const stamp = organizationStamp(owner.registryHost, org);
-    if (stampOf(ns) === stamp) return RTE.right('unchanged');
-    if (robots !== undefined && owner.judge.robots(owner.identity, robots)?._tag === 'Ours')
-      return RTE.right('unchanged');
+    const free = pipe(
+      next,
+      RTE.map((value) => ({ claim: 'unchanged', value })),
+    );
+    if (stampOf(ns) === stamp) return free;
+    if (robots !== undefined && owner.judge.robots(owner.identity, robots)?._tag === 'Ours') return free;
     const decide = (ownership: Ownership, mayCreate: boolean): Effect<Change> => {
       const claim = claimOf(ownership, org, namespace, owner.adopt);
       switch (claim._tag) {
@@ -143,31 +161,51 @@ export const claimOrganization = (ns: Namespace, org: string, robots?: readonly 
           return RTE.left(notOurs(org, namespace, claim.why));
       }
     };
-    const fresh = pipe(
+    const fresh: Effect<Claimed> = pipe(
       RTE.asks((env: WorkEnv) => env.kube),
       RTE.flatMapTaskEither((kube) =>
         getOptional(kube, Namespace, { type: Resources.Namespace, name: namespace }),
       ),
       RTE.flatMap((now) =>
         O.isSome(now) && now.value.metadata.uid === ns.metadata.uid && stampOf(now.value) === stamp
-          ? RTE.right<WorkEnv, SyncError, Change>('unchanged')
+          ? RTE.right<WorkEnv, SyncError, Claimed>({ change: 'unchanged' })
           : pipe(
               readOwnership(org),
               RTE.flatMap((o) => decide(o, true)),
-              RTE.tap(() =>
+              RTE.map((change): Claimed =>
                 O.isSome(now) && now.value.metadata.uid === ns.metadata.uid
-                  ? pipe(
-                      stampOrganization(now.value, stamp),
-                      // Only a saving for the events after this one: its failure fails nothing.
-                      RTE.orElse(() => RTE.right<WorkEnv, SyncError, undefined>(undefined)),
-                    )
-                  : RTE.right<WorkEnv, SyncError, undefined>(undefined),
+                  ? { change, stampOn: now.value }
+                  : { change },
               ),
             ),
       ),
     );
-    return (env: WorkEnv) => () => joinClaim(quay, `${org}\n${namespace}`, fresh(env));
+    const stampAfter = (claimed: Claimed): Effect<undefined> =>
+      claimed.stampOn === undefined
+        ? RTE.right(undefined)
+        : pipe(
+            stampOrganization(claimed.stampOn, stamp),
+            // Only a saving for the events after this one: its failure fails nothing.
+            RTE.orElse(() => RTE.right<WorkEnv, SyncError, undefined>(undefined)),
+          );
+    return pipe(
+      (env: WorkEnv) => () => joinClaim(quay, `${org}\n${namespace}`, fresh(env)),
+      RTE.flatMap((claimed) =>
+        pipe(
+          RTE.Do,
+          RTE.apS('stamped', stampAfter(claimed)),
+          RTE.apS('value', next),
+          RTE.map(({ value }) => ({ claim: claimed.change, value })),
+        ),
+      ),
+    );
   });
+
+/** A claim's answer; `stampOn`: the namespace (as read) to stamp, by the event that asked Quay. */
+interface Claimed {
+  readonly change: Change;
+  readonly stampOn?: Namespace;
+}
 
 /**
  * Claims under way in this process (one Quay client per process and settings), by organization and namespace:
@@ -175,17 +213,17 @@ export const claimOrganization = (ns: Namespace, org: string, robots?: readonly 
  * the one asking Quay instead of asking again. Nothing is kept once it is answered. A claim that joins another made
  * nothing itself: `unchanged`, or the same error.
  */
-const claimsUnderWay = new WeakMap<QuayClient, Map<string, Promise<E.Either<SyncError, Change>>>>();
+const claimsUnderWay = new WeakMap<QuayClient, Map<string, Promise<E.Either<SyncError, Claimed>>>>();
 
 const joinClaim = (
   quay: QuayClient,
   key: string,
-  claim: TE.TaskEither<SyncError, Change>,
-): Promise<E.Either<SyncError, Change>> => {
-  const underWay = claimsUnderWay.get(quay) ?? new Map<string, Promise<E.Either<SyncError, Change>>>();
+  claim: TE.TaskEither<SyncError, Claimed>,
+): Promise<E.Either<SyncError, Claimed>> => {
+  const underWay = claimsUnderWay.get(quay) ?? new Map<string, Promise<E.Either<SyncError, Claimed>>>();
   claimsUnderWay.set(quay, underWay);
   const running = underWay.get(key);
-  if (running !== undefined) return running.then(E.map((): Change => 'unchanged'));
+  if (running !== undefined) return running.then(E.map((): Claimed => ({ change: 'unchanged' })));
   const mine = claim();
   underWay.set(key, mine);
   void mine.finally(() => {
@@ -222,13 +260,8 @@ export const inOrganization = <A>(
     RTE.orElse((e) =>
       forbidden(e)
         ? pipe(
-            claimOrganization(ns, org),
-            RTE.flatMap((claimed) =>
-              pipe(
-                op,
-                RTE.map((value) => ({ value, org: claimed })),
-              ),
-            ),
+            claimThen(ns, org, op),
+            RTE.map(({ claim, value }) => ({ value, org: claim })),
           )
         : RTE.left(e),
     ),

@@ -18,7 +18,7 @@ import type { Change, Prototype, Robot } from '../quay/types.js';
 import { markedDescription, type ClusterIdentity } from '../ownership.js';
 import { withOwner, withQuay, type WorkEnv } from '../runtime/work.js';
 import { finalizerFirst } from './namespace-apply.js';
-import { claimOrganization, inOrganization, refusalOrMissing } from './organization.js';
+import { claimOrganization, claimThen, inOrganization, refusalOrMissing } from './organization.js';
 import { reconcileRepository } from './repository.js';
 import { defaultPermissionNeedsFix, ensuredInCluster, type OrgView, type RobotTarget } from './robot-plan.js';
 import { ensureSecret, linkSecret, readSecret } from './secret.js';
@@ -107,8 +107,8 @@ const robotFor = (
       return known !== undefined ? RTE.right({ robot: known, change: 'unchanged' }) : put;
     }
     const ensure = pipe(
-      claimOrganization(target.namespace, target.org),
-      RTE.flatMap(() => put),
+      claimThen(target.namespace, target.org, put),
+      RTE.map(({ value }) => value),
     );
     if (O.isNone(secret)) return ensure;
     return pipe(

@@ -281,6 +281,39 @@ describe('service-account step (handle)', () => {
     expect(w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift')).to.equal(undefined);
   });
 
+  it('does not hold the robot for the stamp of a claim proven through Quay: they are written side by side', async () => {
+    const w = world();
+    const sa = setup(w);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let robotWhileHeld = false;
+    const kube: typeof w.env.kube = {
+      ...w.kube,
+      patch: (ref, patch, sub) => {
+        const stamping =
+          ref.type.kind === 'Namespace' && JSON.stringify(patch.body).includes(ORGANIZATION_ANNOTATION);
+        if (!stamping) return w.kube.patch(ref, patch, sub);
+        return async () => {
+          await held;
+          return w.kube.patch(ref, patch, sub)();
+        };
+      },
+    };
+    const answer = makeHandler(serviceAccountStep, () => Promise.resolve({ ...w.env, kube }))({
+      cloudevent: apiServerEvent('add', sa),
+    });
+    for (let i = 0; i < 50 && !robotWhileHeld; i++) {
+      await new Promise((r) => setImmediate(r));
+      robotWhileHeld = w.quay.calls.some((c) => c.startsWith('ensureRobot'));
+    }
+    release();
+    expect(robotWhileHeld).to.equal(true);
+    expect((await answer).statusCode).to.equal(204);
+    expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.annotations).to.deep.equal({
+      [ORGANIZATION_ANNOTATION]: 'quay.example.com/openshift_team-a',
+    });
+  });
+
   it('reads the namespace again before proving the organization in Quay: a stamp written meanwhile spares the GET', async () => {
     const w = world();
     w.kube.put(Resources.Namespace, namespace('team-a'));
