@@ -126,7 +126,7 @@ export const claimThen = <A>(
     const stamp = organizationStamp(owner.registryHost, org);
     const free = pipe(
       next,
-      RTE.map((value) => ({ claim: 'unchanged', value })),
+      RTE.map((value): { readonly claim: Change; readonly value: A } => ({ claim: 'unchanged', value })),
     );
     if (stampOf(ns) === stamp) return free;
     if (robots !== undefined && owner.judge.robots(owner.identity, robots)?._tag === 'Ours') return free;

@@ -291,7 +291,7 @@ describe('service-account step (handle)', () => {
       ...w.kube,
       patch: (ref, patch, sub) => {
         const stamping =
-          ref.type.kind === 'Namespace' && JSON.stringify(patch.body).includes(ORGANIZATION_ANNOTATION);
+          ref.type.kind === 'Namespace' && JSON.stringify(patch).includes(ORGANIZATION_ANNOTATION);
         if (!stamping) return w.kube.patch(ref, patch, sub);
         return async () => {
           await held;
