@@ -1,10 +1,13 @@
 // KubeClient over HTTP: a KubeAccess (access.ts, or client-node's KubeConfig) supplies the server, TLS material
-// and credentials (kubeconfig, in-cluster token, exec plugins); got sends plain JSON requests. client-node's
+// and credentials (kubeconfig, in-cluster token, exec plugins); node's own http(s) sends plain JSON requests over one
+// keep-alive agent (got, the Quay client's, cost about a fifth of the service-account step's CPU in a burst, where
+// nearly every request is a kube one: docs/design.md#bursts). client-node's
 // generated API classes are not used because they deserialize into typed models that drop unknown fields and turn
 // timestamps into Dates, which is exactly what "decode to read, patch to write" must avoid.
 import http from 'node:http';
 import https from 'node:https';
-import got, { type Method } from 'got';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 import * as O from 'fp-ts/lib/Option.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -73,6 +76,49 @@ const parseJson = (body: string): unknown => (body === '' ? undefined : JSON.par
 /** Server-side conversion to metadata only (meta.k8s.io/v1), without fallback: a full list is never what was asked. */
 export const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
 
+/** One request and its whole answer; the deadline covers both (a stalled body is as dead as a stalled server). */
+const exchange = (
+  url: URL,
+  method: Method,
+  headers: Record<string, string>,
+  body: string | undefined,
+  agent: Connection['agent'],
+  timeoutMs: number,
+): Promise<Response> =>
+  new Promise((resolve, reject) => {
+    const secure = url.protocol === 'https:';
+    const req = (secure ? https : http).request(
+      url,
+      {
+        method,
+        headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
+        agent: secure ? agent.https : agent.http,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', fail);
+        res.on('end', () => {
+          clearTimeout(deadline);
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            retryAfter: res.headers['retry-after'],
+          });
+        });
+      },
+    );
+    function fail(e: Error): void {
+      clearTimeout(deadline);
+      reject(e);
+    }
+    const deadline = setTimeout(() => {
+      req.destroy(new Error(`no complete answer within ${String(timeoutMs)} ms`));
+    }, timeoutMs);
+    req.on('error', fail);
+    req.end(body);
+  });
+
 export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): KubeClient => {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const pageSize = options.pageSize ?? 500;
@@ -120,34 +166,31 @@ export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): Kube
         const c = await connect();
         countCall('kube');
         const started = performance.now();
-        const res = await got(`${c.server}${path}`, {
+        const res = await exchange(
+          new URL(
+            `${c.server}${path}${Object.keys(search).length === 0 ? '' : `?${new URLSearchParams(search).toString()}`}`,
+          ),
           method,
-          searchParams: search,
-          headers: {
+          {
             ...c.headers,
             accept,
             ...(body === undefined ? {} : { 'content-type': body.contentType }),
           },
-          ...(body === undefined ? {} : { body: JSON.stringify(body.json) }),
-          agent: c.agent,
-          throwHttpErrors: false,
-          followRedirect: false,
-          retry: { limit: 0 },
-          timeout: { request: timeoutMs },
-          responseType: 'text',
-        });
+          body === undefined ? undefined : JSON.stringify(body.json),
+          c.agent,
+          timeoutMs,
+        );
         // Refused credentials (an exec plugin's token expired or was revoked before the TTL): read them afresh
         // for the next request, as client-go does on a 401; the broker's retry then goes through.
-        if (res.statusCode === 401 && connection === c) connection = undefined;
+        if (res.status === 401 && connection === c) connection = undefined;
         options.onRequest?.({
           method,
           path,
-          status: res.statusCode,
+          status: res.status,
           startedAt: performance.timeOrigin + started,
           durationMs: performance.now() - started,
         });
-        const retryAfter = res.headers['retry-after'];
-        return { status: res.statusCode, body: res.body, retryAfter };
+        return res;
       },
       (e): KubeError => ({
         _tag: 'KubeUnavailable',

@@ -70,6 +70,15 @@ describe('kube/http.ts lists', () => {
     expect(items).to.deep.equal(E.right([]));
   });
 
+  it('reads from the watch cache when told to: resourceVersion=0 on the first page only (the API server refuses it with continue)', async () => {
+    await kube().list(Resources.ImageStream, { namespace: 'team-a', metadataOnly: true, fromCache: true })();
+    const queries = seen.map((s) => new URLSearchParams(s.path.slice(s.path.indexOf('?') + 1)));
+    expect(queries.map((q) => [q.get('resourceVersion'), q.get('continue')])).to.deep.equal([
+      ['0', null],
+      [null, 'next'],
+    ]);
+  });
+
   it('asks for whole objects otherwise', async () => {
     const items = await kube().list(Resources.ImageStream)();
     expect(E.isRight(items) && items.right).to.have.length(2);
