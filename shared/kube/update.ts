@@ -11,9 +11,23 @@ import type { ObjectRef } from './resources.js';
 
 export type UpdateResult = 'unchanged' | 'updated' | 'gone';
 
+/** What the update did, and the resourceVersion it left the object at (its patch's answer, else the one read). */
+export interface VersionedUpdate {
+  readonly result: UpdateResult;
+  /** undefined when the object is gone (or an answer carried none). */
+  readonly resourceVersion: string | undefined;
+}
+
 interface Versioned {
   readonly metadata: { readonly resourceVersion?: string | undefined };
 }
+
+/** The resourceVersion of an API server's answer (the patched object), read leniently. */
+const versionOf = (answer: unknown): string | undefined => {
+  const rv = (answer as { metadata?: { resourceVersion?: unknown } } | null | undefined)?.metadata
+    ?.resourceVersion;
+  return typeof rv === 'string' && rv !== '' ? rv : undefined;
+};
 
 export const updateWithRetry = <A extends Versioned>(
   kube: KubeClient,
@@ -22,11 +36,27 @@ export const updateWithRetry = <A extends Versioned>(
   initial: A | undefined,
   change: (current: A) => O.Option<Record<string, unknown>>,
   attempts = 4,
-): TE.TaskEither<KubeError, UpdateResult> => {
-  const attempt = (current: O.Option<A>, left: number): TE.TaskEither<KubeError, UpdateResult> => {
-    if (O.isNone(current)) return TE.right('gone');
+): TE.TaskEither<KubeError, UpdateResult> =>
+  pipe(
+    updateWithRetryAt(kube, ref, codec, initial, change, attempts),
+    TE.map((u) => u.result),
+  );
+
+/** updateWithRetry, with the resourceVersion the object was left at. */
+export const updateWithRetryAt = <A extends Versioned>(
+  kube: KubeClient,
+  ref: ObjectRef,
+  codec: t.Decoder<unknown, A>,
+  initial: A | undefined,
+  change: (current: A) => O.Option<Record<string, unknown>>,
+  attempts = 4,
+): TE.TaskEither<KubeError, VersionedUpdate> => {
+  const gone: VersionedUpdate = { result: 'gone', resourceVersion: undefined };
+  const attempt = (current: O.Option<A>, left: number): TE.TaskEither<KubeError, VersionedUpdate> => {
+    if (O.isNone(current)) return TE.right(gone);
     const body = change(current.value);
-    if (O.isNone(body)) return TE.right('unchanged');
+    if (O.isNone(body))
+      return TE.right({ result: 'unchanged', resourceVersion: current.value.metadata.resourceVersion });
     const metadata = (body.value.metadata ?? {}) as Record<string, unknown>;
     return pipe(
       kube.patch(ref, {
@@ -36,9 +66,9 @@ export const updateWithRetry = <A extends Versioned>(
           metadata: { ...metadata, resourceVersion: current.value.metadata.resourceVersion },
         },
       }),
-      TE.map((): UpdateResult => 'updated'),
+      TE.map((answer): VersionedUpdate => ({ result: 'updated', resourceVersion: versionOf(answer) })),
       TE.orElse((e) => {
-        if (e._tag === 'KubeNotFound') return TE.right<KubeError, UpdateResult>('gone');
+        if (e._tag === 'KubeNotFound') return TE.right<KubeError, VersionedUpdate>(gone);
         if (e._tag === 'KubeConflict' && left > 1)
           return pipe(
             getOptional(kube, codec, ref),

@@ -7,6 +7,7 @@ import type { Outcome } from '../answer.js';
 import { notConfigured, type SyncError } from '../errors.js';
 import type { KubeEnv } from '../kube/client.js';
 import type { ClusterIdentity, Judge } from '../ownership.js';
+import type { OwnEchoes } from './own-echoes.js';
 
 /** Who this bridge is in Quay, and how it judges what it finds there (shared/ownership.ts). */
 export interface Owner {
@@ -23,6 +24,8 @@ export interface WorkEnv extends KubeEnv {
   readonly quay: O.Option<QuayClient>;
   /** Set with the settings; what touches Quay in an organization needs it. */
   readonly owner?: Owner;
+  /** The service-account step's: its robot Secret writes' events are expected (docs/design.md#own-echoes). */
+  readonly echoes?: OwnEchoes;
 }
 
 export const withQuay = <A>(

@@ -214,6 +214,15 @@ export const planSecret = (existing: O.Option<Secret>, desired: DesiredSecret): 
 };
 
 /**
+ * The event the robot-secrets source sends for a write of the Secret over `stored`: it selects our label, so a
+ * Secret that did not carry it (none yet, QBO's, or one of another type replaced) comes to it as added.
+ */
+export const secretEchoOf = (stored: O.Option<Secret>): 'add' | 'update' =>
+  O.isSome(stored) && stored.value.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE
+    ? 'update'
+    : 'add';
+
+/**
  * The robot as the Secret holds it, when the cluster alone shows this ServiceAccount's robot as the bridge left it:
  * the namespace has our finalizer, the Secret is ours (type, label, owner), holds this robot's credentials for this
  * registry, carries the stamp of exactly that, and the ServiceAccount links it. See ENSURED_ANNOTATION.

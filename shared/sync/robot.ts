@@ -83,6 +83,8 @@ export interface RobotResult {
   readonly changes: Readonly<Record<'robot' | 'defaultPermission' | 'secret' | 'link', Change>> & {
     readonly repositories: number;
   };
+  /** The ServiceAccount's resourceVersion as this reconcile left it: its link's answer, else the one it read. */
+  readonly serviceAccountVersion: string | undefined;
 }
 
 /**
@@ -152,8 +154,9 @@ const defaultPermissionFor = (
   });
 
 /** The bridge's own echo (ensuredInCluster): everything unchanged, nothing asked of Quay. */
-const echo = (robot: Robot): RobotResult => ({
+const echo = (target: RobotTarget, robot: Robot): RobotResult => ({
   robot,
+  serviceAccountVersion: target.serviceAccount.metadata.resourceVersion,
   namespace: 'unchanged',
   changes: {
     robot: 'unchanged',
@@ -184,7 +187,7 @@ export const reconcileRobot = (target: RobotTarget, view?: OrgView): Effect<Robo
             ensuredInCluster(target, secret),
             O.match(
               () => inQuay(target, finalizer, secret, undefined),
-              (robot) => RTE.right<WorkEnv, SyncError, RobotResult>(echo(robot)),
+              (robot) => RTE.right<WorkEnv, SyncError, RobotResult>(echo(target, robot)),
             ),
           ),
         ),
@@ -257,9 +260,10 @@ const inQuay = (
         robot: robot.value.change,
         defaultPermission,
         secret: secretChange,
-        link,
+        link: link.change,
         repositories: [...(granted?.changes ?? []), ...late].filter((c) => c !== 'unchanged').length,
       },
+      serviceAccountVersion: link.resourceVersion,
     })),
     // The organization may go (its namespace deleted) between any two calls.
     RTE.orElse(refusalOrMissing<RobotResult>(target.org)),

@@ -8,10 +8,18 @@ import type { SyncError } from '../errors.js';
 import { getOptional } from '../kube/client.js';
 import { Secret, ServiceAccount } from '../kube/objects.js';
 import { Resources, type ObjectRef } from '../kube/resources.js';
-import { updateWithRetry } from '../kube/update.js';
+import { updateWithRetryAt } from '../kube/update.js';
 import type { Change, Robot } from '../quay/types.js';
+import type { OwnEchoes } from '../runtime/own-echoes.js';
 import type { WorkEnv } from '../runtime/work.js';
-import { desiredSecret, planLinks, planSecret, secretApplyBody, type RobotTarget } from './robot-plan.js';
+import {
+  desiredSecret,
+  planLinks,
+  planSecret,
+  secretApplyBody,
+  secretEchoOf,
+  type RobotTarget,
+} from './robot-plan.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
 
@@ -56,14 +64,20 @@ export const ensureSecret = (
   existing?: O.Option<Secret>,
 ): Effect<Change> =>
   pipe(
-    RTE.asks((env: WorkEnv) => env.kube),
-    RTE.flatMapTaskEither((kube) => {
+    RTE.ask<WorkEnv>(),
+    RTE.flatMapTaskEither(({ kube, echoes }) => {
       const ref = secretRef(target);
       const desired = desiredSecret(target, robot);
-      const apply = (): TE.TaskEither<SyncError, undefined> =>
-        pipe(
-          kube.patch(ref, { type: 'apply', force: true, body: secretApplyBody(desired) }),
-          TE.map(() => undefined),
+      // The event the write causes is expected (docs/design.md#own-echoes) when a step's memory is at hand.
+      const apply = (stored: O.Option<Secret>): TE.TaskEither<SyncError, undefined> =>
+        expecting(
+          echoes,
+          `${ref.namespace ?? ''}/${ref.name}`,
+          secretEchoOf(stored),
+          pipe(
+            kube.patch(ref, { type: 'apply', force: true, body: secretApplyBody(desired) }),
+            TE.map(() => undefined),
+          ),
         );
       return pipe(
         existing !== undefined
@@ -75,12 +89,12 @@ export const ensureSecret = (
             case 'Unchanged':
               return TE.right('unchanged');
             case 'Apply':
-              return pipe(apply(), TE.as<Change>(O.isNone(stored) ? 'created' : 'updated'));
+              return pipe(apply(stored), TE.as<Change>(O.isNone(stored) ? 'created' : 'updated'));
             case 'Replace':
               return pipe(
                 kube.delete(ref, { preconditions: { uid: plan.uid } }),
                 TE.orElse((e) => (e._tag === 'KubeNotFound' ? TE.right(undefined) : TE.left(e))),
-                TE.flatMap(apply),
+                TE.flatMap(() => apply(O.none)),
                 TE.as<Change>('updated'),
               );
           }
@@ -90,12 +104,41 @@ export const ensureSecret = (
     RTE.mapLeft(explainForbidden(target)),
   );
 
+/**
+ * A write whose event the robot-secrets source will send (docs/design.md#own-echoes): the echo is expected before
+ * the write is sent, so that an event quicker than the write's answer is still known; a write that failed takes its
+ * expectation back (one that went through all the same is then processed like any event).
+ */
+const expecting = <A>(
+  echoes: OwnEchoes | undefined,
+  key: string,
+  action: 'add' | 'update',
+  write: TE.TaskEither<SyncError, A>,
+): TE.TaskEither<SyncError, A> =>
+  echoes === undefined
+    ? write
+    : pipe(
+        TE.fromIO(() => echoes.expect(key, action)),
+        TE.flatMap((takeBack) =>
+          pipe(
+            write,
+            TE.tapError(() => TE.fromIO(takeBack)),
+          ),
+        ),
+      );
+
+/** What the link left: its change, and the ServiceAccount's resourceVersion after it (undefined when it is gone). */
+export interface Link {
+  readonly change: Change;
+  readonly resourceVersion: string | undefined;
+}
+
 /** The Secret in the ServiceAccount's `secrets` and `imagePullSecrets`, under a resourceVersion lock. */
-export const linkSecret = (target: RobotTarget): Effect<Change> =>
+export const linkSecret = (target: RobotTarget): Effect<Link> =>
   pipe(
     RTE.asks((env: WorkEnv) => env.kube),
     RTE.flatMapTaskEither((kube) =>
-      updateWithRetry(
+      updateWithRetryAt(
         kube,
         {
           type: Resources.ServiceAccount,
@@ -107,5 +150,8 @@ export const linkSecret = (target: RobotTarget): Effect<Change> =>
         (current) => planLinks(current, target.secretName),
       ),
     ),
-    RTE.map((r): Change => (r === 'updated' ? 'updated' : 'unchanged')),
+    RTE.map((r): Link => ({
+      change: r.result === 'updated' ? 'updated' : 'unchanged',
+      resourceVersion: r.resourceVersion,
+    })),
   );

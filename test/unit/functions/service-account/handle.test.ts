@@ -1,8 +1,10 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { serviceAccountStep } from '../../../../functions/service-account/handle.js';
 import { Resources } from '../../../../shared/kube/resources.js';
 import { makeHandler } from '../../../../shared/runtime/handler.js';
 import { apiServerEvent } from '../../shared/fakes/events.js';
+import { EXPECTED_ECHO_TTL_MS } from '../../../../shared/runtime/own-echoes.js';
 import { ORGANIZATION_ANNOTATION, organizationStamp } from '../../../../shared/names.js';
 import { markedDescription, organizationEmail } from '../../../../shared/ownership.js';
 import {
@@ -129,7 +131,7 @@ describe('service-account step (handle)', () => {
     });
   });
 
-  it('costs no Quay call for its own echo: the Secret stamped, linked, the finalizer in place', async () => {
+  it('costs no call at all for its own echoes: its link patch’s (by version) and its Secret’s (expected)', async () => {
     const w = world();
     const sa = setup(w);
     await deliver(w, apiServerEvent('add', sa));
@@ -139,6 +141,26 @@ describe('service-account step (handle)', () => {
     expect((await deliver(w, apiServerEvent('update', linked))).statusCode).to.equal(204);
     const secret = w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift') ?? {};
     expect((await deliver(w, apiServerEvent('add', secret, { mode: 'ref' }))).statusCode).to.equal(204);
+    expect(w.quay.calls).to.deep.equal([]);
+    expect(w.kube.calls).to.deep.equal([]);
+    expect(w.log.lines.slice(1).map((l) => [l.outcome, l.quayCalls, l.kubeCalls])).to.deep.equal([
+      ['unchanged', 0, 0],
+      ['unchanged', 0, 0],
+    ]);
+  });
+
+  it('costs no Quay call for an echo it cannot know from memory (another process wrote): the Secret stamped, linked, the finalizer in place', async () => {
+    const w = world();
+    const sa = setup(w);
+    await deliver(w, apiServerEvent('add', sa));
+    const linked = w.kube.read(Resources.ServiceAccount, 'team-a', 'builder') ?? {};
+    const secret = w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift') ?? {};
+    // Another step process, with a memory of its own, gets the echoes.
+    const other = { ...w, env: { ...w.env } };
+    w.quay.calls.length = 0;
+    w.kube.calls.length = 0;
+    expect((await deliver(other, apiServerEvent('update', linked))).statusCode).to.equal(204);
+    expect((await deliver(other, apiServerEvent('add', secret, { mode: 'ref' }))).statusCode).to.equal(204);
     expect(w.quay.calls).to.deep.equal([]);
     expect(w.kube.calls.filter((c) => !c.startsWith('get') && !c.startsWith('list'))).to.deep.equal([]);
     expect(w.log.lines.slice(1).map((l) => [l.outcome, l.quayCalls])).to.deep.equal([
@@ -535,5 +557,202 @@ describe('service-account step (handle)', () => {
       'knative/base/robot-secrets.yaml: its clusterID must be the QuayIntegration\'s, lowercased, and "pipeline-quay" must be listed for Secret pipeline-quay-openshift',
     );
     expect(w.kube.read(Resources.ServiceAccount, 'team-a', 'pipeline')?.imagePullSecrets).to.equal(undefined);
+  });
+  describe('own echoes, from memory (docs/design.md#own-echoes)', () => {
+    const unavailable = { _tag: 'KubeUnavailable', status: undefined, message: 'connection reset' } as const;
+    const stored = <A>(what: string, o: A | undefined): A => {
+      if (o === undefined) throw new Error(`no ${what}`);
+      return o;
+    };
+    const linkedOf = (w: TestWorld) =>
+      stored('ServiceAccount', w.kube.read(Resources.ServiceAccount, 'team-a', 'builder'));
+    const secretOf = (w: TestWorld) =>
+      stored('Secret', w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift'));
+    /** Delivers and answers the calls it cost (kube and Quay) and its log line's outcome. */
+    const costOf = async (w: TestWorld, event: unknown) => {
+      w.kube.calls.length = 0;
+      w.quay.calls.length = 0;
+      const answer = await deliver(w, event);
+      return {
+        status: answer.statusCode,
+        calls: [...w.kube.calls, ...w.quay.calls],
+        outcome: w.log.lines[w.log.lines.length - 1]?.outcome,
+      };
+    };
+
+    it('processes a ServiceAccount event at another resourceVersion, with another uid, or a delete, at the version it left', async () => {
+      const cases: Record<string, (w: TestWorld) => unknown> = {
+        'another resourceVersion (a label added)': (w) => {
+          const l = linkedOf(w);
+          return apiServerEvent(
+            'update',
+            w.kube.put(Resources.ServiceAccount, {
+              ...l,
+              metadata: { ...l.metadata, labels: { team: 'blue' } },
+            }),
+          );
+        },
+        'another uid (a forged event, or a ServiceAccount made again)': (w) => {
+          const l = linkedOf(w);
+          return apiServerEvent('update', { ...l, metadata: { ...l.metadata, uid: 'uid-other' } });
+        },
+        'a delete event': (w) => apiServerEvent('delete', linkedOf(w)),
+      };
+      for (const [name, eventOf] of Object.entries(cases)) {
+        const w = world();
+        await deliver(w, apiServerEvent('add', setup(w)));
+        const cost = await costOf(w, eventOf(w));
+        expect(cost.status, name).to.equal(204);
+        expect(cost.calls, name).to.include('get ServiceAccount team-a/builder');
+      }
+    });
+
+    it('remembers nothing of a reconcile that failed: the event of the version its link left is processed, and finishes the work', async () => {
+      const w = world();
+      const sa = setup(w);
+      w.kube.failNext('patch Secret', unavailable);
+      expect((await deliver(w, apiServerEvent('add', sa))).statusCode).to.equal(503);
+      expect(w.kube.read(Resources.ServiceAccount, 'team-a', 'builder')?.imagePullSecrets).to.deep.equal([
+        { name: 'builder-quay-openshift' },
+      ]);
+      const cost = await costOf(w, apiServerEvent('update', linkedOf(w)));
+      expect(cost.status).to.equal(204);
+      expect(cost.calls).to.include('patch Secret team-a/builder-quay-openshift apply');
+      expect(secretConfig(w)?.auths['quay.example.com']?.username).to.equal('openshift_team-a+builder');
+    });
+
+    it('forgets the version a reconcile left once a later one fails: that version is processed again', async () => {
+      const w = world();
+      await deliver(w, apiServerEvent('add', setup(w)));
+      const linked = linkedOf(w);
+      // The Secret edited by hand; the reconcile its event starts fails on the API server.
+      unstamp(w);
+      w.kube.failNext('patch Secret', unavailable);
+      expect((await deliver(w, apiServerEvent('update', secretOf(w), { mode: 'ref' }))).statusCode).to.equal(
+        503,
+      );
+      const cost = await costOf(w, apiServerEvent('update', linked));
+      expect(cost.calls).to.include('patch Secret team-a/builder-quay-openshift apply');
+      expect(cost.outcome).to.equal('updated');
+    });
+
+    it('expects one add for the Secret it created: a second add, an update and a delete are processed', async () => {
+      const w = world();
+      await deliver(w, apiServerEvent('add', setup(w)));
+      const secret = secretOf(w);
+      expect(await costOf(w, apiServerEvent('add', secret, { mode: 'ref' }))).to.deep.equal({
+        status: 204,
+        calls: [],
+        outcome: 'unchanged',
+      });
+      for (const action of ['add', 'update', 'delete'] as const)
+        expect((await costOf(w, apiServerEvent(action, secret, { mode: 'ref' }))).calls, action).to.include(
+          'get Secret team-a/builder-quay-openshift',
+        );
+    });
+
+    it('expects an update for the Secret it patched, and an add for one it labelled (the source selects by label)', async () => {
+      const cases = [
+        ['update', unstamp],
+        [
+          'add',
+          (w: TestWorld) => {
+            const s = w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift');
+            w.kube.put(Resources.Secret, { ...s, metadata: { ...s?.metadata, annotations: {}, labels: {} } });
+          },
+        ],
+      ] as const;
+      for (const [action, edit] of cases) {
+        const w = world();
+        const sa = setup(w);
+        await deliver(w, apiServerEvent('add', sa));
+        expect((await costOf(w, apiServerEvent('add', secretOf(w), { mode: 'ref' }))).calls).to.deep.equal(
+          [],
+        );
+        edit(w);
+        // The ServiceAccount's event as it was before the link (not the version remembered): processed, it writes.
+        expect((await costOf(w, apiServerEvent('update', sa))).calls).to.include(
+          'patch Secret team-a/builder-quay-openshift apply',
+        );
+        const other = action === 'add' ? 'update' : 'add';
+        expect(
+          (await costOf(w, apiServerEvent(other, secretOf(w), { mode: 'ref' }))).calls,
+          other,
+        ).to.not.deep.equal([]);
+        expect(
+          (await costOf(w, apiServerEvent(action, secretOf(w), { mode: 'ref' }))).calls,
+          action,
+        ).to.deep.equal([]);
+      }
+    });
+
+    it('takes the expectation back when the Secret write fails', async () => {
+      const w = world();
+      const sa = setup(w);
+      w.kube.failNext('patch Secret', unavailable);
+      expect((await deliver(w, apiServerEvent('add', sa))).statusCode).to.equal(503);
+      const made = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'builder-quay-openshift', namespace: 'team-a' },
+      };
+      expect((await costOf(w, apiServerEvent('add', made, { mode: 'ref' }))).calls).to.include(
+        'get Secret team-a/builder-quay-openshift',
+      );
+    });
+
+    it('leaves a Secret edited by hand to its own event when a ServiceAccount event shows the version it left', async () => {
+      const w = world();
+      await deliver(w, apiServerEvent('add', setup(w)));
+      unstamp(w);
+      expect((await costOf(w, apiServerEvent('update', linkedOf(w)))).calls).to.deep.equal([]);
+      expect(secretOf(w).metadata.annotations).to.deep.equal({});
+      expect((await costOf(w, apiServerEvent('update', secretOf(w), { mode: 'ref' }))).outcome).to.equal(
+        'updated',
+      );
+      expect(secretOf(w).metadata.annotations).to.have.property('quay-bridge.quay.redhat.com/ensured');
+    });
+
+    it('repairs a hand edit whose event took the place of its own write’s: the echo, coming later, is processed', async () => {
+      const w = world();
+      await deliver(w, apiServerEvent('add', setup(w)));
+      await deliver(w, apiServerEvent('add', secretOf(w), { mode: 'ref' }));
+      // The Secret loses its stamp; its event makes the step patch it (an update expected), and a hand edit follows.
+      unstamp(w);
+      expect((await costOf(w, apiServerEvent('update', secretOf(w), { mode: 'ref' }))).outcome).to.equal(
+        'updated',
+      );
+      w.kube.put(Resources.Secret, {
+        ...secretOf(w),
+        data: { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') },
+      });
+      // The hand edit's event comes first and is taken for the echo; the echo comes later, reads the edit, repairs it.
+      expect((await costOf(w, apiServerEvent('update', secretOf(w), { mode: 'ref' }))).calls).to.deep.equal(
+        [],
+      );
+      expect((await costOf(w, apiServerEvent('update', secretOf(w), { mode: 'ref' }))).outcome).to.equal(
+        'updated',
+      );
+      expect(secretConfig(w)?.auths['quay.example.com']?.username).to.equal('openshift_team-a+builder');
+    });
+
+    describe('after the TTL', () => {
+      let clock: sinon.SinonFakeTimers;
+      beforeEach(() => {
+        clock = sinon.useFakeTimers({ now: Date.parse('2026-11-25T10:00:00Z'), toFake: ['Date'] });
+      });
+      afterEach(() => {
+        clock.restore();
+      });
+
+      it('no longer waits for the echo of its Secret write: the event is processed', async () => {
+        const w = world();
+        await deliver(w, apiServerEvent('add', setup(w)));
+        clock.tick(EXPECTED_ECHO_TTL_MS);
+        expect((await costOf(w, apiServerEvent('add', secretOf(w), { mode: 'ref' }))).calls).to.include(
+          'get Secret team-a/builder-quay-openshift',
+        );
+      });
+    });
   });
 });
