@@ -22,6 +22,8 @@ import { reported } from '../../shared/runtime/report.js';
 import { reportingNotOurs } from '../../shared/sync/events.js';
 import { planServiceAccount } from '../../shared/sync/robot-plan.js';
 import { reconcileRobot } from '../../shared/sync/robot.js';
+import { readAhead, type KnownSecret } from '../../shared/sync/secret.js';
+import { isAllowedNamespace, robotSecretName } from '../../shared/names.js';
 import { refusalReports, serviceAccountReports } from './events.js';
 import { serviceAccountOfSecret } from './plan.js';
 
@@ -30,15 +32,20 @@ export const decodeServiceAccountEvent = decodeObjectEvent<unknown>([
   { kind: 'Secret', group: '', codec: KubeObject },
 ]);
 
-/** The ServiceAccount and its Namespace as they are now, read side by side. */
-const objects = (
-  namespace: string,
-  name: string,
-): RTE.ReaderTaskEither<StepEnv, SyncError, { sa: O.Option<ServiceAccount>; ns: O.Option<Namespace> }> =>
+/** The ServiceAccount, its Namespace and its robot Secret as they are now, read side by side. */
+const objects = (namespace: string, name: string): RTE.ReaderTaskEither<StepEnv, SyncError, Observed> =>
   pipe(
     RTE.Do,
     RTE.apS('sa', reRead(ServiceAccount, { type: Resources.ServiceAccount, namespace, name })),
     RTE.apS('ns', reRead(Namespace, { type: Resources.Namespace, name: namespace })),
+    // Its robot Secret beside them, under the name the last settings give it (reconcileRobot reads it again if the
+    // settings it decides by name another).
+    RTE.apS('secret', (env: StepEnv): TE.TaskEither<SyncError, KnownSecret | undefined> => {
+      const last = env.settings.last();
+      if (last === undefined || !last.robotRoles.has(name) || !isAllowedNamespace(namespace, last))
+        return TE.right(undefined);
+      return TE.fromTask(readAhead(env.kube, namespace, robotSecretName(name, last.clusterID)));
+    }),
   );
 
 export const serviceAccountStep: Step<StepEnv> = {
@@ -136,6 +143,7 @@ const secretEvent = (event: Event, namespace: string): Effect<StepResult> =>
 interface Observed {
   readonly sa: O.Option<ServiceAccount>;
   readonly ns: O.Option<Namespace>;
+  readonly secret: KnownSecret | undefined;
 }
 
 /** What one handling did, and where it left the ServiceAccount when it fully reconciled it. */
@@ -175,7 +183,7 @@ const handleObserved = (
   namespace: string,
   name: string,
   configured: Configured,
-  { sa, ns }: Observed,
+  { sa, ns, secret }: Observed,
 ): Effect<Handled> =>
   pipe(
     ownerOf(configured.settings),
@@ -198,7 +206,7 @@ const handleObserved = (
           )(env);
         case 'Reconcile':
           return pipe(
-            reconcileRobot(plan.target),
+            reconcileRobot(plan.target, undefined, secret),
             reported(env.events, serviceAccountReports(plan.target)),
             RTE.map((r): Handled => ({
               result: {

@@ -101,6 +101,8 @@ export interface SettingsSource {
    * second one.
    */
   readonly warm: () => Promise<void>;
+  /** The settings of the last Ready report, however old: a guess to read ahead by, never to decide on. */
+  readonly last: () => Settings | undefined;
 }
 
 export interface SettingsEnv {
@@ -454,6 +456,7 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
 
   return {
     report,
+    last: () => (cached?.report.state._tag === 'Ready' ? cached.report.state.configured.settings : undefined),
     warm: () => {
       if (ttl <= 0) return Promise.resolve();
       // Only usable settings are kept: the bridge not configured yet when the process started (say, the

@@ -21,7 +21,7 @@ import { finalizerFirst } from './namespace-apply.js';
 import { claimOrganization, claimThen, inOrganization, refusalOrMissing } from './organization.js';
 import { reconcileRepository } from './repository.js';
 import { defaultPermissionNeedsFix, ensuredInCluster, type OrgView, type RobotTarget } from './robot-plan.js';
-import { ensureSecret, linkSecret, readSecret } from './secret.js';
+import { ensureSecret, linkSecret, readSecret, type KnownSecret } from './secret.js';
 
 type Effect<A> = RTE.ReaderTaskEither<WorkEnv, SyncError, A>;
 
@@ -174,14 +174,18 @@ const echo = (target: RobotTarget, robot: Robot): RobotResult => ({
  * provisioned the namespace and proved the organization ours before reading it), Quay is not read again, and the
  * grants are left to its pass over the ImageStreams.
  */
-export const reconcileRobot = (target: RobotTarget, view?: OrgView): Effect<RobotResult> =>
+export const reconcileRobot = (
+  target: RobotTarget,
+  view?: OrgView,
+  known?: KnownSecret,
+): Effect<RobotResult> =>
   view !== undefined
     ? inQuay(target, 'unchanged', undefined, view)
     : pipe(
         RTE.Do,
         // Side by side: the finalizer (when missing) and the read of the Secret do not depend on each other.
         RTE.apS('finalizer', finalizerFirst(target.namespace, target.finalizerNeeded)),
-        RTE.apS('secret', readSecret(target)),
+        RTE.apS('secret', readSecret(target, known)),
         RTE.flatMap(({ finalizer, secret }) =>
           pipe(
             ensuredInCluster(target, secret),

@@ -1,11 +1,14 @@
 // The Kubernetes half of a robot: its Secret (server-side apply, docs/qbo-compatibility.md#b10; a Secret of another type is replaced) and the
 // link from its ServiceAccount (a resourceVersion-locked merge patch that keeps everyone else's entries).
+import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
+import * as T from 'fp-ts/lib/Task.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { SyncError } from '../errors.js';
-import { getOptional } from '../kube/client.js';
+import { getOptional, type KubeClient } from '../kube/client.js';
+import type { KubeError } from '../kube/errors.js';
 import { Secret, ServiceAccount } from '../kube/objects.js';
 import { Resources, type ObjectRef } from '../kube/resources.js';
 import { updateWithRetryAt } from '../kube/update.js';
@@ -46,11 +49,31 @@ export const explainForbidden =
         }
       : e;
 
-/** The robot Secret as stored now; none when there is none. */
-export const readSecret = (target: RobotTarget): Effect<O.Option<Secret>> =>
+/** A robot Secret read ahead, beside the event's other reads, under the name the last settings gave it. */
+export interface KnownSecret {
+  readonly namespace: string;
+  readonly name: string;
+  readonly read: E.Either<KubeError, O.Option<Secret>>;
+}
+
+/** Reads a Secret for KnownSecret; never fails (its failure counts only if the read is used). */
+export const readAhead = (kube: KubeClient, namespace: string, name: string): T.Task<KnownSecret> =>
   pipe(
-    RTE.asks((env: WorkEnv) => env.kube),
-    RTE.flatMapTaskEither((kube) => getOptional(kube, Secret, secretRef(target))),
+    getOptional(kube, Secret, { type: Resources.Secret, namespace, name }),
+    T.map((read) => ({ namespace, name, read })),
+  );
+
+/** The robot Secret as stored now (or as read ahead under its name); none when there is none. */
+export const readSecret = (target: RobotTarget, known?: KnownSecret): Effect<O.Option<Secret>> =>
+  pipe(
+    known !== undefined &&
+      known.namespace === target.serviceAccount.metadata.namespace &&
+      known.name === target.secretName
+      ? RTE.fromEither<KubeError, O.Option<Secret>, WorkEnv>(known.read)
+      : pipe(
+          RTE.asks((env: WorkEnv) => env.kube),
+          RTE.flatMapTaskEither((kube) => getOptional(kube, Secret, secretRef(target))),
+        ),
     RTE.mapLeft(explainForbidden(target)),
   );
 

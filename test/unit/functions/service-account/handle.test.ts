@@ -3,6 +3,7 @@ import sinon from 'sinon';
 import { serviceAccountStep } from '../../../../functions/service-account/handle.js';
 import { Resources } from '../../../../shared/kube/resources.js';
 import { makeHandler } from '../../../../shared/runtime/handler.js';
+import { createSettingsSource } from '../../../../shared/settings/load.js';
 import { apiServerEvent } from '../../shared/fakes/events.js';
 import { EXPECTED_ECHO_TTL_MS } from '../../../../shared/runtime/own-echoes.js';
 import { ORGANIZATION_ANNOTATION, organizationStamp } from '../../../../shared/names.js';
@@ -11,6 +12,7 @@ import {
   IDENTITY,
   imageStream,
   namespace,
+  quayIntegration,
   serviceAccount,
   world,
   type TestWorld,
@@ -167,6 +169,54 @@ describe('service-account step (handle)', () => {
       ['unchanged', 0],
       ['unchanged', 0],
     ]);
+  });
+
+  it('reads the robot Secret beside the ServiceAccount, its namespace and the settings, once, under the last settings’ name', async () => {
+    const w = world();
+    const sa = setup(w);
+    await w.env.settings.configured()(); // the last settings: the guess of the Secret's name
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let secretWhileHeld = false;
+    const kube: typeof w.env.kube = {
+      ...w.kube,
+      list: (type, options) =>
+        type.kind !== 'QuayIntegration'
+          ? w.kube.list(type, options)
+          : async () => {
+              await held;
+              return w.kube.list(type, options)();
+            },
+    };
+    w.kube.calls.length = 0;
+    const settings = createSettingsSource({ kube, ttlMs: 0, makeQuay: () => w.quay });
+    await w.env.settings.configured()();
+    const answer = makeHandler(serviceAccountStep, () =>
+      Promise.resolve({ ...w.env, kube, settings: { ...settings, last: w.env.settings.last } }),
+    )({ cloudevent: apiServerEvent('add', sa) });
+    for (let i = 0; i < 50 && !secretWhileHeld; i++) {
+      await new Promise((r) => setImmediate(r));
+      secretWhileHeld = w.kube.calls.includes('get Secret team-a/builder-quay-openshift');
+    }
+    release();
+    expect(secretWhileHeld).to.equal(true);
+    expect((await answer).statusCode).to.equal(204);
+    expect(w.kube.calls.filter((c) => c === 'get Secret team-a/builder-quay-openshift')).to.have.length(1);
+  });
+
+  it('reads the robot Secret again when the settings it decides by name another than the guess (clusterID changed)', async () => {
+    const w = world();
+    const sa = setup(w);
+    await w.env.settings.configured()(); // the last settings say clusterID openshift
+    w.kube.put(Resources.QuayIntegration, quayIntegration({ clusterID: 'east' }));
+    w.kube.calls.length = 0;
+    expect((await deliver(w, apiServerEvent('add', sa))).statusCode).to.equal(204);
+    const reads = w.kube.calls.filter((c) => c.startsWith('get Secret team-a/'));
+    expect(reads).to.deep.equal([
+      'get Secret team-a/builder-quay-openshift',
+      'get Secret team-a/builder-quay-east',
+    ]);
+    expect(w.kube.read(Resources.Secret, 'team-a', 'builder-quay-east')).to.not.equal(undefined);
   });
 
   it('asks Quay again when the stamp does not match what the settings want (another role)', async () => {
