@@ -431,18 +431,41 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
     );
   };
 
-  const reportNow: SettingsSource['report'] = (opts = {}) => {
-    const at = now();
-    const live = opts.fresh !== true && cached !== undefined && at - cached.at < ttl ? cached : undefined;
-    if (live !== undefined && live.at >= (opts.readSince ?? -Infinity)) return TE.right(live.report);
-    // Within the TTL, a report older than the object at hand is checked against its one QuayIntegration by name.
-    const only = live?.report.integrations.length === 1 ? live.report.integrations[0]?.name : undefined;
-    // A transient Quay failure is not worth remembering.
-    return readAndKeep(
-      (r) => r.state._tag !== 'QuayUnreachable',
-      live === undefined || only === undefined ? undefined : { report: live.report, name: only },
-    );
-  };
+  /**
+   * The read under way, and when it started: events that need settings read since then (a burst of new objects
+   * made before it) wait for its answer instead of reading again. A fresh read (the resync's) never joins one.
+   */
+  let reading:
+    { readonly at: number; readonly result: Promise<E.Either<KubeError, SettingsReport>> } | undefined;
+
+  // Decided when run, not when built (fp-ts runs a task a microtask after it is asked for): a read that another
+  // event started meanwhile is found.
+  const reportNow: SettingsSource['report'] =
+    (opts = {}) =>
+    () => {
+      const at = now();
+      const live = opts.fresh !== true && cached !== undefined && at - cached.at < ttl ? cached : undefined;
+      if (live !== undefined && live.at >= (opts.readSince ?? -Infinity))
+        return Promise.resolve(E.right(live.report));
+      const under = reading;
+      if (opts.fresh !== true && under !== undefined && under.at >= (opts.readSince ?? -Infinity))
+        return under.result;
+      // Within the TTL, a report older than the object at hand is checked against its one QuayIntegration by name.
+      const only = live?.report.integrations.length === 1 ? live.report.integrations[0]?.name : undefined;
+      const mine = {
+        at,
+        // A transient Quay failure is not worth remembering.
+        result: readAndKeep(
+          (r) => r.state._tag !== 'QuayUnreachable',
+          live === undefined || only === undefined ? undefined : { report: live.report, name: only },
+        )(),
+      };
+      reading = mine;
+      void mine.result.finally(() => {
+        if (reading === mine) reading = undefined;
+      });
+      return mine.result;
+    };
 
   let warming: Promise<void> | undefined;
   const report: SettingsSource['report'] = (opts = {}) => {

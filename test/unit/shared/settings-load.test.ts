@@ -159,6 +159,59 @@ describe('settings loading', () => {
     expect(s.quay.calls.filter((c) => c.startsWith('currentUser'))).to.have.length(1); // the token is checked once
   });
 
+  describe('a read under way', () => {
+    /** setup() whose reads of the credentials Secret (the end of every settings read) wait for `release`. */
+    const held = () => {
+      const s = setup({}, { token: 'T1' }, 10_000);
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((r) => (release = r));
+      const { get } = s.kube;
+      Object.assign(s.kube, {
+        get: (ref: Parameters<typeof get>[0]) =>
+          ref.type.kind === 'Secret'
+            ? async () => {
+                await gate;
+                return get(ref)();
+              }
+            : get(ref),
+      });
+      return {
+        ...s,
+        release: () => {
+          release();
+        },
+      };
+    };
+    const flush = () => new Promise((r) => setImmediate(r));
+    const reads = (s: ReturnType<typeof setup>) => s.kube.calls.filter((c) => / QuayIntegration /.test(c));
+
+    it('is joined by the events whose objects are older than its start: one read for a burst', async () => {
+      const s = held();
+      s.tick(1_000);
+      const first = s.source.configured({ readSince: 900 })();
+      await flush(); // under way, started at 1 000
+      s.tick(10);
+      const second = s.source.configured({ readSince: 1_000 })(); // made before the read started: joins it
+      s.release();
+      const answers = await Promise.all([first, second]);
+      expect(answers.map(E.isRight)).to.deep.equal([true, true]);
+      expect(reads(s)).to.deep.equal(['list QuayIntegration *']);
+    });
+
+    it('is not joined by an event whose object is younger than its start, nor by a fresh read', async () => {
+      const s = held();
+      s.tick(1_000);
+      const first = s.source.configured({ readSince: 900 })();
+      await flush(); // under way, started at 1 000
+      s.tick(10);
+      const younger = s.source.configured({ readSince: 1_005 })();
+      const fresh = s.source.configured({ fresh: true })();
+      s.release();
+      await Promise.all([first, younger, fresh]);
+      expect(reads(s)).to.have.length(3);
+    });
+  });
+
   it('sees a change of the QuayIntegration through its read by name', async () => {
     const s = setup({ allowlistNamespaces: ['a'] }, { token: 'T1' }, 10_000);
     s.tick(1_000);
