@@ -6,6 +6,7 @@
 // timestamps into Dates, which is exactly what "decode to read, patch to write" must avoid.
 import http from 'node:http';
 import https from 'node:https';
+import { createSecureContext } from 'node:tls';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 import * as O from 'fp-ts/lib/Option.js';
@@ -138,9 +139,12 @@ export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): Kube
       : {
           https: new https.Agent({
             keepAlive: true,
-            ...(opts.ca === undefined ? {} : { ca: opts.ca }),
-            ...(opts.cert === undefined ? {} : { cert: opts.cert }),
-            ...(opts.key === undefined ? {} : { key: opts.key }),
+            // Parsed once: given as ca/cert/key, every new connection would parse them again (a burst opens many).
+            secureContext: createSecureContext({
+              ...(opts.ca === undefined ? {} : { ca: opts.ca }),
+              ...(opts.cert === undefined ? {} : { cert: opts.cert }),
+              ...(opts.key === undefined ? {} : { key: opts.key }),
+            }),
             ...(opts.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: opts.rejectUnauthorized }),
             ...(opts.servername === undefined ? {} : { servername: opts.servername }),
           }),

@@ -16,7 +16,7 @@
 //   - POST …/regenerate retried makes a second token; the one returned is the one that is valid.
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import got, { type Response } from 'got';
@@ -113,12 +113,13 @@ export const createTransport = (opts: TransportOptions): QuayHttp & { readonly c
     https: new https.Agent({
       keepAlive: true,
       rejectUnauthorized: !insecure,
-      ...(ca !== undefined ? { ca } : {}),
+      // The roots and the bundle parsed once, not for every new connection.
+      ...(ca !== undefined ? { secureContext: createSecureContext({ ca }) } : {}),
     }),
   };
   const client = got.extend({
     agent,
-    https: { rejectUnauthorized: !insecure, ...(ca !== undefined ? { certificateAuthority: ca } : {}) },
+    https: { rejectUnauthorized: !insecure },
     throwHttpErrors: false,
     retry: { limit: 0 },
     timeout: { request: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS },
