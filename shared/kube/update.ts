@@ -29,20 +29,7 @@ const versionOf = (answer: unknown): string | undefined => {
   return typeof rv === 'string' && rv !== '' ? rv : undefined;
 };
 
-export const updateWithRetry = <A extends Versioned>(
-  kube: KubeClient,
-  ref: ObjectRef,
-  codec: t.Decoder<unknown, A>,
-  initial: A | undefined,
-  change: (current: A) => O.Option<Record<string, unknown>>,
-  attempts = 4,
-): TE.TaskEither<KubeError, UpdateResult> =>
-  pipe(
-    updateWithRetryAt(kube, ref, codec, initial, change, attempts),
-    TE.map((u) => u.result),
-  );
-
-/** updateWithRetry, with the resourceVersion the object was left at. */
+/** The update's result, with the resourceVersion the object was left at. */
 export const updateWithRetryAt = <A extends Versioned>(
   kube: KubeClient,
   ref: ObjectRef,

@@ -8,7 +8,7 @@ import { invalidName, notOurs, type SyncError } from '../errors.js';
 import { Namespace } from '../kube/objects.js';
 import { LEGACY_NAMESPACE_FINALIZER, NAMESPACE_FINALIZER, ORGANIZATION_ANNOTATION } from '../names.js';
 import { Resources } from '../kube/resources.js';
-import { updateWithRetry, type UpdateResult } from '../kube/update.js';
+import { updateWithRetryAt, type UpdateResult } from '../kube/update.js';
 import type { Change } from '../quay/types.js';
 import type { StepResult } from '../runtime/handler.js';
 import { claimOf } from '../ownership.js';
@@ -32,7 +32,7 @@ const lockedFinalizers = (ns: Namespace, change: 'provision' | 'release'): Effec
   pipe(
     RTE.asks((env: WorkEnv) => env.kube),
     RTE.flatMapTaskEither((kube) =>
-      updateWithRetry(
+      updateWithRetryAt(
         kube,
         { type: Resources.Namespace, name: ns.metadata.name },
         Namespace,
@@ -54,6 +54,7 @@ const lockedFinalizers = (ns: Namespace, change: 'provision' | 'release'): Effec
         },
       ),
     ),
+    RTE.map((u) => u.result),
   );
 
 /** Our finalizer before anything exists in Quay for the namespace; a namespace gone meanwhile is a 404 (retried). */

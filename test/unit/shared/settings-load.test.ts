@@ -185,12 +185,18 @@ describe('settings loading', () => {
     const flush = () => new Promise((r) => setImmediate(r));
     const reads = (s: ReturnType<typeof setup>) => s.kube.calls.filter((c) => / QuayIntegration /.test(c));
 
-    it('is joined by the events whose objects are older than its start: one read for a burst', async () => {
+    /** held(), with a read under way that started at 1 000 (now 1 010). */
+    const underWay = async () => {
       const s = held();
       s.tick(1_000);
       const first = s.source.configured({ readSince: 900 })();
-      await flush(); // under way, started at 1 000
+      await flush();
       s.tick(10);
+      return { ...s, first };
+    };
+
+    it('is joined by the events whose objects are older than its start: one read for a burst', async () => {
+      const { first, ...s } = await underWay();
       const second = s.source.configured({ readSince: 1_000 })(); // made before the read started: joins it
       s.release();
       const answers = await Promise.all([first, second]);
@@ -199,11 +205,7 @@ describe('settings loading', () => {
     });
 
     it('is not joined by an event whose object is younger than its start, nor by a fresh read', async () => {
-      const s = held();
-      s.tick(1_000);
-      const first = s.source.configured({ readSince: 900 })();
-      await flush(); // under way, started at 1 000
-      s.tick(10);
+      const { first, ...s } = await underWay();
       const younger = s.source.configured({ readSince: 1_005 })();
       const fresh = s.source.configured({ fresh: true })();
       s.release();
