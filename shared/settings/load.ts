@@ -404,7 +404,10 @@ export const createSettingsSource = (options: SettingsSourceOptions): SettingsSo
   const recheck = (last: SettingsReport, name: string): TE.TaskEither<KubeError, SettingsReport> =>
     pipe(
       getOptional(kube, RawIntegration, { type: Resources.QuayIntegration, name }),
-      TE.orElse((e) => (e._tag === 'KubeNotServed' ? TE.right(O.none) : TE.left(e))),
+      // Refused: an install whose RBAC grants only the list (from before this read) still works, listing.
+      TE.orElse((e) =>
+        e._tag === 'KubeNotServed' || e._tag === 'KubeForbidden' ? TE.right(O.none) : TE.left(e),
+      ),
       TE.flatMap(
         O.match(read, (one) => {
           const known = last.integrations[0];

@@ -282,6 +282,20 @@ describe('settings loading', () => {
     }
   });
 
+  it('lists when RBAC refuses the read by name (an install that grants only the list)', async () => {
+    const s = setup({}, { token: 'T1' }, 10_000);
+    s.tick(1_000);
+    await s.source.configured()();
+    s.kube.failNext('get QuayIntegration', { _tag: 'KubeForbidden', status: 403, message: 'forbidden' });
+    s.tick(500);
+    expect(E.isRight(await s.source.configured({ readSince: 1_200 })())).to.equal(true);
+    expect(s.kube.calls.filter((c) => / QuayIntegration /.test(c))).to.deep.equal([
+      'list QuayIntegration *',
+      'get QuayIntegration /quay',
+      'list QuayIntegration *',
+    ]);
+  });
+
   it('sees a second QuayIntegration by the list made when the TTL runs out', async () => {
     const s = setup({}, { token: 'T1' }, 10_000);
     s.tick(1_000);
