@@ -179,7 +179,8 @@ try {
     const chain = percentile(chains, 0.5);
     const before = quay.totalRequests();
     const names = Array.from({ length: SEQUENTIAL }, (_, i) => `bench-seq-${i}`);
-    const times = await sequentialConvergence(rest, quay, names, 60_000);
+    const creations: number[] = [];
+    const times = await sequentialConvergence(rest, quay, names, 60_000, creations);
     await dispatcher.idle();
     const perNamespace = (quay.totalRequests() - before) / SEQUENTIAL;
     callsByRoute = Object.fromEntries(
@@ -189,7 +190,7 @@ try {
     rows.push({
       metric: `convergence, namespace created → org + 3 robots + 3 default permissions + 3 Secrets + SA links (${SEQUENTIAL} namespaces, direct delivery)`,
       quayBridge: `p50 ${fmt(p50, 'ms')}, p95 ${fmt(percentile(times, 0.95), 'ms')}`,
-      target: `p50 ≤ QBO's ${QBO.convergenceP50Ms} ms, then ≤ half of it (${QBO.convergenceP50Ms / 2} ms); chain of necessary calls ${fmt(chain, 'ms', 1)}`,
+      target: `p50 ≤ QBO's ${QBO.convergenceP50Ms} ms, then ≤ half of it (${QBO.convergenceP50Ms / 2} ms); chain of necessary calls ${fmt(chain, 'ms', 1)}; the bench's own creation of the namespace and its 3 ServiceAccounts, p50 ${fmt(percentile(creations, 0.5), 'ms')}`,
       verdict:
         p50 <= QBO.convergenceP50Ms / 2
           ? 'met (≤ half of QBO)'
