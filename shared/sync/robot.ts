@@ -216,58 +216,80 @@ const inQuay = (
     RTE.apS('robot', inOrganization(target.namespace, target.org, robotFor(target, secret ?? O.none, view))),
     // From the watch cache (fast, docs/design.md#settings-reads); what it may miss is listed again below.
     RTE.apS('cached', early ? streamsOf(target, true) : RTE.right<WorkEnv, SyncError, readonly string[]>([])),
-    RTE.bind('defaultPermission', ({ robot }) =>
-      defaultPermissionFor(target, robot.value.change, view?.prototypes),
-    ),
-    RTE.bind('granted', ({ robot, defaultPermission, cached }) =>
-      newToRepositories(robot.value.change, defaultPermission)
-        ? pipe(
-            early ? RTE.right<WorkEnv, SyncError, readonly string[]>(cached) : streamsOf(target, true),
-            RTE.flatMap((seen) =>
-              pipe(
-                grantOn(target, seen),
-                RTE.map((changes) => ({ seen: new Set(seen), changes })),
-              ),
-            ),
-          )
-        : RTE.right<WorkEnv, SyncError, Granted | undefined>(undefined),
-    ),
-    // The Secret and the link side by side: a link written before its Secret (a crash between) is repaired by the
-    // link's own ServiceAccount event, which finds no Secret and reconciles again.
-    RTE.bind('written', ({ robot }) =>
+    RTE.bind('rest', ({ robot, cached }) =>
       pipe(
         RTE.Do,
-        RTE.apS('secretChange', ensureSecret(target, robot.value.robot, secret)),
-        RTE.apS('link', linkSecret(target)),
+        // The cache may be a few writes behind: a consistent list, made once the robot exists, finds every
+        // ImageStream whose own event may have come before the robot (one made later finds the robot itself). A
+        // robot known new to the repositories now has it started at once, beside the rest: it waits for the
+        // API server's watch cache to catch up, and should not hold the event for that after its Secret and link.
+        RTE.apS(
+          'consistent',
+          view === undefined && (robot.value.change === 'created' || early)
+            ? pipe(streamsOf(target, false), RTE.map(O.some))
+            : RTE.right<WorkEnv, SyncError, O.Option<readonly string[]>>(O.none),
+        ),
+        RTE.apS(
+          'main',
+          pipe(
+            RTE.Do,
+            RTE.apS('defaultPermission', defaultPermissionFor(target, robot.value.change, view?.prototypes)),
+            RTE.bind('granted', ({ defaultPermission }) =>
+              newToRepositories(robot.value.change, defaultPermission)
+                ? pipe(
+                    early
+                      ? RTE.right<WorkEnv, SyncError, readonly string[]>(cached)
+                      : streamsOf(target, true),
+                    RTE.flatMap((seen) =>
+                      pipe(
+                        grantOn(target, seen),
+                        RTE.map((changes): Granted | undefined => ({ seen: new Set(seen), changes })),
+                      ),
+                    ),
+                  )
+                : RTE.right<WorkEnv, SyncError, Granted | undefined>(undefined),
+            ),
+            // The Secret and the link side by side: a link written before its Secret (a crash between) is
+            // repaired by the link's own ServiceAccount event, which finds no Secret and reconciles again.
+            RTE.bind('written', () =>
+              pipe(
+                RTE.Do,
+                RTE.apS('secretChange', ensureSecret(target, robot.value.robot, secret)),
+                RTE.apS('link', linkSecret(target)),
+              ),
+            ),
+          ),
+        ),
       ),
     ),
-    // The cache may be a few writes behind: a consistent list, after the robot exists, finds every ImageStream
-    // whose own event may have come before the robot (an ImageStream made later finds the robot itself). It runs
-    // after the Secret and the link, so that the ServiceAccount is usable without waiting for it.
-    RTE.bind('late', ({ granted }) =>
-      granted === undefined
+    // What the consistent list adds to the cache's, granted after the Secret and the link: the ServiceAccount is
+    // usable without waiting for it (docs/design.md#robot-grants).
+    RTE.bind('late', ({ rest: { consistent, main } }) =>
+      main.granted === undefined
         ? RTE.right<WorkEnv, SyncError, readonly Change[]>([])
         : pipe(
-            streamsOf(target, false),
+            O.isSome(consistent)
+              ? RTE.right<WorkEnv, SyncError, readonly string[]>(consistent.value)
+              : streamsOf(target, false),
             RTE.flatMap((all) =>
               grantOn(
                 target,
-                all.filter((name) => !granted.seen.has(name)),
+                all.filter((name) => !(main.granted?.seen.has(name) ?? false)),
               ),
             ),
           ),
     ),
-    RTE.map(({ robot, defaultPermission, granted, late, written: { secretChange, link } }) => ({
+    RTE.map(({ robot, rest: { main }, late }) => ({
       robot: robot.value.robot,
       namespace: robot.org === 'unchanged' && finalizer === 'updated' ? 'updated' : robot.org,
       changes: {
         robot: robot.value.change,
-        defaultPermission,
-        secret: secretChange,
-        link: link.change,
-        repositories: [...(granted?.changes ?? []), ...late].filter((c) => c !== 'unchanged').length,
+        defaultPermission: main.defaultPermission,
+        secret: main.written.secretChange,
+        link: main.written.link.change,
+        repositories: [...(main.granted?.changes ?? []), ...late].filter((c) => c !== 'unchanged').length,
       },
-      serviceAccountVersion: link.resourceVersion,
+      serviceAccountVersion: main.written.link.resourceVersion,
     })),
     // The organization may go (its namespace deleted) between any two calls.
     RTE.orElse(refusalOrMissing<RobotResult>(target.org)),

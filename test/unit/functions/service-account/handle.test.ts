@@ -501,7 +501,7 @@ describe('service-account step (handle)', () => {
     );
   });
 
-  it('grants a new robot on repositories the watch cache did not list yet, by a consistent list after the link, each once', async () => {
+  it('grants a new robot on repositories the watch cache did not list yet, by a consistent list, after the link, each once', async () => {
     const w = world();
     const sa = setup(w);
     const org = w.quay.orgs.get('openshift_team-a');
@@ -510,19 +510,45 @@ describe('service-account step (handle)', () => {
       org?.repos.set(name, new Map());
     }
     w.kube.behindCache(Resources.ImageStream, 'team-a', 'api');
+    // The grants made by the time the Secret and the link are written.
+    const grantedAtWrite: string[][] = [];
+    w.kube.onPatch = (ref) => {
+      if (ref.type.kind === 'Secret' || ref.type.kind === 'ServiceAccount')
+        grantedAtWrite.push(w.quay.calls.filter((c) => c.startsWith('setRepositoryPermission')));
+    };
     expect((await deliver(w, apiServerEvent('add', sa))).statusCode).to.equal(204);
     for (const name of ['web', 'api'])
       expect(org?.repos.get(name)?.get('openshift_team-a+builder'), name).to.equal('write');
     const lists = w.kube.calls.filter((c) => c.startsWith('list ImageStream'));
     expect(lists).to.deep.equal(['list ImageStream team-a (from cache)', 'list ImageStream team-a']);
-    // The consistent list comes after the Secret and the link: the ServiceAccount is usable without waiting for it.
-    const at = (prefix: string) => w.kube.calls.findIndex((c) => c.startsWith(prefix));
-    expect(w.kube.calls.indexOf('list ImageStream team-a')).to.be.greaterThan(
-      Math.max(at('patch Secret'), at('patch ServiceAccount')),
-    );
+    // The cache's ImageStreams are granted before the Secret and the link; what only the consistent list showed,
+    // after them: the ServiceAccount is usable without waiting for it.
+    expect(grantedAtWrite).to.have.length(2);
+    for (const granted of grantedAtWrite) expect(granted.map((c) => c.split(',')[1])).to.deep.equal(['web']);
     const reads = w.quay.calls.filter((c) => c.startsWith('listRepositoryPermissions'));
     expect(reads.filter((c) => c.includes('web'))).to.have.length(1);
     expect(reads.filter((c) => c.includes('api'))).to.have.length(1);
+  });
+
+  it('starts the consistent list of ImageStreams once the robot exists, beside its Secret and link, not after them', async () => {
+    const w = world();
+    const sa = setup(w);
+    let before: string[] | undefined;
+    const kube: typeof w.env.kube = {
+      ...w.kube,
+      list: (type, options) => {
+        if (type.kind === 'ImageStream' && options?.fromCache !== true) before ??= [...w.kube.calls];
+        return w.kube.list(type, options);
+      },
+    };
+    const answer = await makeHandler(serviceAccountStep, () => Promise.resolve({ ...w.env, kube }))({
+      cloudevent: apiServerEvent('add', sa),
+    });
+    expect(answer.statusCode).to.equal(204);
+    expect(w.quay.calls.some((c) => c.startsWith('ensureRobot'))).to.equal(true);
+    expect(
+      before?.filter((c) => c.startsWith('patch Secret') || c.startsWith('patch ServiceAccount')),
+    ).to.deep.equal([]);
   });
 
   it('grants its role on existing repositories to a robot an earlier attempt created (its answer lost: it reads as existing)', async () => {
