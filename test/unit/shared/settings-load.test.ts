@@ -32,6 +32,18 @@ const setup = (
   return { kube, quay, source, made, tick: (ms: number) => (clock += ms) };
 };
 
+/**
+ * Settings read at 1 000 (TTL 10 s); then `between` changes the world and `later` ms pass; then the report for an
+ * object made at 1 200, which the cached report predates.
+ */
+const recheckAfter = async (s: ReturnType<typeof setup>, between: () => void, later = 500) => {
+  s.tick(1_000);
+  await s.source.configured()();
+  between();
+  s.tick(later);
+  return s.source.configured({ readSince: 1_200 })();
+};
+
 describe('settings loading', () => {
   // The API calls carry the org-admin token: only an explicit setting turns their certificate check off.
   const tls: [string, Record<string, unknown>, boolean][] = [
@@ -216,17 +228,15 @@ describe('settings loading', () => {
 
   it('sees a change of the QuayIntegration through its read by name', async () => {
     const s = setup({ allowlistNamespaces: ['a'] }, { token: 'T1' }, 10_000);
-    s.tick(1_000);
-    await s.source.configured()();
-    // A spec change, as the API server makes it: same uid, the next generation.
-    const before = s.kube.read(Resources.QuayIntegration, undefined, 'quay');
-    const changed = quayIntegration({ allowlistNamespaces: ['a', 'b'] });
-    s.kube.put(Resources.QuayIntegration, {
-      ...changed,
-      metadata: { ...(changed.metadata as object), uid: before?.metadata.uid, generation: 2 },
+    const r = await recheckAfter(s, () => {
+      // A spec change, as the API server makes it: same uid, the next generation.
+      const before = s.kube.read(Resources.QuayIntegration, undefined, 'quay');
+      const changed = quayIntegration({ allowlistNamespaces: ['a', 'b'] });
+      s.kube.put(Resources.QuayIntegration, {
+        ...changed,
+        metadata: { ...(changed.metadata as object), uid: before?.metadata.uid, generation: 2 },
+      });
     });
-    s.tick(500);
-    const r = await s.source.configured({ readSince: 1_200 })();
     expect(E.isRight(r) && r.right.settings.allowlistNamespaces).to.deep.equal(['a', 'b']);
   });
 
@@ -269,11 +279,9 @@ describe('settings loading', () => {
       },
     ]) {
       const s = setup({}, { token: 'T1' }, 10_000);
-      s.tick(1_000);
-      await s.source.configured()();
-      gone(s);
-      s.tick(500);
-      const r = await s.source.configured({ readSince: 1_200 })();
+      const r = await recheckAfter(s, () => {
+        gone(s);
+      });
       expect(E.isLeft(r) && r.left._tag === 'NotConfigured' && r.left.reason).to.equal('NoQuayIntegration');
       expect(s.kube.calls.filter((c) => / QuayIntegration /.test(c)).slice(1)).to.deep.equal([
         'get QuayIntegration /quay',
@@ -284,11 +292,10 @@ describe('settings loading', () => {
 
   it('lists when RBAC refuses the read by name (an install that grants only the list)', async () => {
     const s = setup({}, { token: 'T1' }, 10_000);
-    s.tick(1_000);
-    await s.source.configured()();
-    s.kube.failNext('get QuayIntegration', { _tag: 'KubeForbidden', status: 403, message: 'forbidden' });
-    s.tick(500);
-    expect(E.isRight(await s.source.configured({ readSince: 1_200 })())).to.equal(true);
+    const r = await recheckAfter(s, () => {
+      s.kube.failNext('get QuayIntegration', { _tag: 'KubeForbidden', status: 403, message: 'forbidden' });
+    });
+    expect(E.isRight(r)).to.equal(true);
     expect(s.kube.calls.filter((c) => / QuayIntegration /.test(c))).to.deep.equal([
       'list QuayIntegration *',
       'get QuayIntegration /quay',
@@ -298,11 +305,13 @@ describe('settings loading', () => {
 
   it('sees a second QuayIntegration by the list made when the TTL runs out', async () => {
     const s = setup({}, { token: 'T1' }, 10_000);
-    s.tick(1_000);
-    await s.source.configured()();
-    s.kube.put(Resources.QuayIntegration, { ...quayIntegration({}), metadata: { name: 'second' } });
-    s.tick(10_000);
-    const r = await s.source.configured({ readSince: 1_200 })();
+    const r = await recheckAfter(
+      s,
+      () => {
+        s.kube.put(Resources.QuayIntegration, { ...quayIntegration({}), metadata: { name: 'second' } });
+      },
+      10_000,
+    );
     expect(E.isLeft(r) && r.left._tag === 'NotConfigured' && r.left.reason).to.equal(
       'SeveralQuayIntegrations',
     );

@@ -88,16 +88,12 @@ describe('service-account plan', () => {
     });
   });
 
-  it('ignores a ServiceAccount that is gone, or being deleted, and one in a namespace out of scope', () => {
-    const s = settingsOf();
-    expect(
-      planServiceAccount(
-        { namespaceName: 'team-a', name: 'builder', serviceAccount: O.none, namespace: O.some(ns) },
-        s,
-      )._tag,
-    ).to.equal('Ignore');
-    expect(
-      planServiceAccount(
+  it('ignores a ServiceAccount that is gone, or being deleted, and one in a namespace out of scope or going', () => {
+    const builder = O.some(sa('builder'));
+    const cases: [string, Parameters<typeof planServiceAccount>[0]][] = [
+      ['gone', { namespaceName: 'team-a', name: 'builder', serviceAccount: O.none, namespace: O.some(ns) }],
+      [
+        'being deleted',
         {
           namespaceName: 'team-a',
           name: 'builder',
@@ -106,31 +102,28 @@ describe('service-account plan', () => {
           ),
           namespace: O.some(ns),
         },
-        s,
-      )._tag,
-    ).to.equal('Ignore');
-    expect(
-      planServiceAccount(
+      ],
+      [
+        'out of scope',
         {
           namespaceName: 'kube-system',
           name: 'builder',
-          serviceAccount: O.some(sa('builder')),
+          serviceAccount: builder,
           namespace: O.some({ metadata: { name: 'kube-system' } }),
         },
-        s,
-      )._tag,
-    ).to.equal('Ignore');
-    expect(
-      planServiceAccount(
+      ],
+      [
+        'its namespace going',
         {
           namespaceName: 'team-a',
           name: 'builder',
-          serviceAccount: O.some(sa('builder')),
+          serviceAccount: builder,
           namespace: O.some({ metadata: { ...ns.metadata, deletionTimestamp: 'x' } }),
         },
-        s,
-      )._tag,
-    ).to.equal('Ignore');
+      ],
+    ];
+    for (const [why, observed] of cases)
+      expect(planServiceAccount(observed, settingsOf())._tag, why).to.equal('Ignore');
   });
 
   it('refuses a ServiceAccount whose name Quay would refuse as a robot name', () => {

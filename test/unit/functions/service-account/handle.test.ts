@@ -41,6 +41,15 @@ const unstamp = (w: TestWorld, name = 'builder-quay-openshift') => {
   w.kube.put(Resources.Secret, { ...s, metadata: { ...s?.metadata, annotations: {} } });
 };
 
+/** Another writer changes namespace team-a's metadata just before the step's next patch of it is applied. */
+const meanwhileOnNamespace = (w: TestWorld, metadata: Record<string, unknown>) => {
+  w.kube.onPatch = (ref) => {
+    if (ref.type.kind !== 'Namespace') return;
+    const current = w.kube.read(Resources.Namespace, undefined, 'team-a');
+    w.kube.put(Resources.Namespace, { ...current, metadata: { ...current?.metadata, ...metadata } });
+  };
+};
+
 /** A provisioned namespace with its builder ServiceAccount. */
 const setup = (w: TestWorld) => {
   w.kube.put(Resources.Namespace, namespace('team-a', { finalizers: [ours] }));
@@ -392,19 +401,9 @@ describe('service-account step (handle)', () => {
     w.quay.addOrg('openshift_team-a');
     const sa = w.kube.put(Resources.ServiceAccount, serviceAccount('team-a', 'builder'));
     // The namespace step stamps the namespace while this event adds the finalizer (after the event's read).
-    w.kube.onPatch = (ref) => {
-      if (ref.type.kind !== 'Namespace') return;
-      const current = w.kube.read(Resources.Namespace, undefined, 'team-a');
-      w.kube.put(Resources.Namespace, {
-        ...current,
-        metadata: {
-          ...current?.metadata,
-          annotations: {
-            [ORGANIZATION_ANNOTATION]: organizationStamp('quay.example.com', 'openshift_team-a'),
-          },
-        },
-      });
-    };
+    meanwhileOnNamespace(w, {
+      annotations: { [ORGANIZATION_ANNOTATION]: organizationStamp('quay.example.com', 'openshift_team-a') },
+    });
     expect((await deliver(w, apiServerEvent('add', sa))).statusCode).to.equal(204);
     expect(w.quay.calls.filter((c) => c.startsWith('getOrganization'))).to.deep.equal([]);
     expect(w.quay.orgs.get('openshift_team-a')?.robots.size).to.equal(1);
@@ -414,14 +413,7 @@ describe('service-account step (handle)', () => {
     const w = world();
     w.kube.put(Resources.Namespace, namespace('team-a'));
     const sa = w.kube.put(Resources.ServiceAccount, serviceAccount('team-a', 'builder'));
-    w.kube.onPatch = (ref) => {
-      if (ref.type.kind !== 'Namespace') return;
-      const current = w.kube.read(Resources.Namespace, undefined, 'team-a');
-      w.kube.put(Resources.Namespace, {
-        ...current,
-        metadata: { ...current?.metadata, deletionTimestamp: '2026-11-25T10:00:00Z' },
-      });
-    };
+    meanwhileOnNamespace(w, { deletionTimestamp: '2026-11-25T10:00:00Z' });
     const answer = await deliver(w, apiServerEvent('add', sa));
     expect(answer.statusCode).to.equal(404);
     expect(w.quay.calls.filter((c) => c.startsWith('ensureOrganization'))).to.deep.equal([]);
