@@ -74,12 +74,14 @@ try {
     return (Number(f[11]) + Number(f[12])) / 100;
   };
   const cpuOf = (): Map<string, number> =>
-    new Map(
-      (['namespace', 'service-account', 'image-stream'] as const).map((s) => [
-        s,
-        cpuSeconds(steps.get(s).child.pid),
-      ]),
-    );
+    new Map([
+      ...(['namespace', 'service-account', 'image-stream'] as const).map(
+        (s) => [s, cpuSeconds(steps.get(s).child.pid)] as const,
+      ),
+      ...(['kube-apiserver', 'etcd', 'kube-controller-manager'] as const).map(
+        (s) => [s, cpuSeconds(cp.pidOf(s))] as const,
+      ),
+    ]);
   const names = Array.from({ length: size }, (_, i) => `bench-b${i}`);
   const quayBefore = quay.totalRequests();
   const limitedBefore = quay.faults.injected?.['rate-limit'] ?? 0;
