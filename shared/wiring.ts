@@ -17,6 +17,7 @@ import { stdoutLogger, type Logger } from './log.js';
 import { countCall } from './runtime/calls.js';
 import { observeQuayHold, observeQuayRequest } from './runtime/metrics.js';
 import type { StepEnv } from './runtime/env.js';
+import { sharingReads } from './kube/shared-reads.js';
 import { createSettingsSource } from './settings/load.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -65,16 +66,18 @@ export const productionEnv = async (
     ]);
   const kubeConfig = overrides.kubeConfig ?? (await loadKubeAccess(env));
   const log = overrides.log ?? stdoutLogger();
-  const kube = createKubeClient(kubeConfig, {
-    fieldManager: env.QUAY_BRIDGE_FIELD_MANAGER ?? 'quay-bridge',
-    ...(env.QUAY_BRIDGE_TRACE_KUBE_CALLS === '1'
-      ? {
-          onRequest: (info) => {
-            log.info('kube call', { ...info });
-          },
-        }
-      : {}),
-  });
+  const kube = sharingReads(
+    createKubeClient(kubeConfig, {
+      fieldManager: env.QUAY_BRIDGE_FIELD_MANAGER ?? 'quay-bridge',
+      ...(env.QUAY_BRIDGE_TRACE_KUBE_CALLS === '1'
+        ? {
+            onRequest: (info) => {
+              log.info('kube call', { ...info });
+            },
+          }
+        : {}),
+    }),
+  );
   const timeout = positive(env, 'QUAY_BRIDGE_QUAY_TIMEOUT_SECONDS', 0);
   const settings = createSettingsSource({
     kube,

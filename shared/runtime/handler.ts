@@ -78,6 +78,7 @@ export const makeHandler =
   ) =>
   async (context: InvocationContext, _event?: unknown): Promise<HttpAnswer> => {
     const started = performance.now();
+    const arrival = { wall: Date.now(), mono: started };
     const ce = context.cloudevent;
     const env = await environment();
     if (gate.full()) {
@@ -118,7 +119,7 @@ export const makeHandler =
         } catch (e) {
           bug = e;
         }
-      });
+      }, arrival);
     });
     if (bug !== undefined)
       answer = { status: 500, outcome: 'failed', message: 'internal error (see the log)' };

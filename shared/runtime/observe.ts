@@ -13,6 +13,7 @@ import { Resources, type ObjectRef } from '../kube/resources.js';
 import { strictJudge } from '../ownership.js';
 import type { Settings } from '../settings/quay-integration.js';
 import type { Configured, ReportOptions } from '../settings/load.js';
+import { eventArrival } from './calls.js';
 import type { StepEnv } from './env.js';
 import type { Owner, WorkEnv } from './work.js';
 
@@ -31,10 +32,14 @@ const FIRST_SEEN_KEPT_MS = 10_000;
  * QuayIntegration change made just before it (an allow list widened, then the namespace created) is in them. The
  * creation time is known to whole seconds only, hence the slack; but an object this process already had an event
  * about existed at that event's arrival, and settings read since then will do (the bridge's own writes to an object
- * it just made, its echoes, need no read of their own). No object (a Reference-mode event) or no creation time: the
- * cached settings will do.
+ * it just made, its echoes, need no read of their own). Arrival, not the start of its work: in a burst an event may
+ * wait in the queue for seconds, and settings read meanwhile will do. No object (a Reference-mode event) or no
+ * creation time: the cached settings will do.
  */
-export const readSinceCreation = (object: O.Option<unknown>, now: number = Date.now()): ReportOptions => {
+export const readSinceCreation = (
+  object: O.Option<unknown>,
+  now: number = eventArrival()?.wall ?? Date.now(),
+): ReportOptions => {
   const meta = O.isSome(object)
     ? (object.value as { metadata?: { creationTimestamp?: unknown; uid?: unknown } }).metadata
     : undefined;

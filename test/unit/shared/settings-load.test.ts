@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import { Resources } from '../../../shared/kube/resources.js';
+import { withCallCounts } from '../../../shared/runtime/calls.js';
 import { readSinceCreation } from '../../../shared/runtime/observe.js';
 import { conditionsFor, conditionsPatch, type Condition } from '../../../shared/settings/conditions.js';
 import { createSettingsSource, type QuayClientParams } from '../../../shared/settings/load.js';
@@ -339,6 +340,17 @@ describe('settings loading', () => {
     expect(readSinceCreation(young('u-2'), created + 900)).to.deep.equal({ readSince: created + 900 });
     // Past the creation bound, the bound itself.
     expect(readSinceCreation(young('u-3'), created + 5_000)).to.deep.equal({ readSince: created + 2_000 });
+  });
+
+  it("readSinceCreation: within an event's work, its arrival, not the start of its work, bounds a young object", async () => {
+    const created = Date.now() - 100;
+    const young = O.some({
+      metadata: { creationTimestamp: new Date(created).toISOString(), uid: 'u-arrival' },
+    });
+    // It waited 50 ms in the queue: settings read while it waited will do.
+    const arrival = { wall: Date.now() - 50, mono: 0 };
+    const { result } = await withCallCounts(() => Promise.resolve(readSinceCreation(young)), arrival);
+    expect(result).to.deep.equal({ readSince: arrival.wall });
   });
 
   it('passes a transient Quay failure through (retried), and does not cache it', async () => {
