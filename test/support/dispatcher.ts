@@ -1,11 +1,18 @@
 // A stand-in for ApiServerSource → Broker → Trigger, enough for fault-injection tests: list+watch the kinds the
 // source watches, turn each change into the CloudEvent the adapter would emit (the step engineer's fixture), route
-// it by kind to its step, and deliver it with the broker's retry semantics. Every event is recorded (the scenario's
-// event log, for replays) with what became of its delivery.
+// it by kind to its step if the project's Trigger for that step lets it through (eventing/), and deliver it with the
+// broker's retry semantics. Every event is recorded (the scenario's event log, for replays) with what became of its
+// delivery.
+import { join } from 'node:path';
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { CloudEvent } from 'cloudevents';
 import type { StepName } from '../../functions/index.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../shared/names.js';
+import { lookupIn } from '../event-path/broker.js';
+import { compileTriggerFilter } from '../event-path/filters.js';
+import { kustomize } from '../event-path/kustomize.js';
+import { readTrigger } from '../event-path/manifests.js';
+import { repoRoot } from '../harness/control-plane.js';
 import { apiServerEvent, type Action } from '../unit/shared/fakes/events.js';
 import {
   deliver,
@@ -42,6 +49,20 @@ const SOURCES: readonly Source[] = [
 
 const actions: Record<string, Action | undefined> = { ADDED: 'add', MODIFIED: 'update', DELETED: 'delete' };
 
+/** Whether the Triggers of the install and of the robot-Secret overlay let an event through to a step's Service. */
+const triggersOf = (): ((step: StepName, event: CloudEvent<unknown>) => boolean) => {
+  const triggers = [join(repoRoot, 'eventing'), join(repoRoot, 'eventing', 'robot-secrets')]
+    .flatMap((dir) => kustomize(dir))
+    .filter((o) => o.kind === 'Trigger')
+    .map(readTrigger)
+    .map((t) => ({
+      service: 'ref' in t.subscriber ? t.subscriber.ref.name : undefined,
+      filter: compileTriggerFilter(t.filters),
+    }));
+  return (step, event) =>
+    triggers.some((t) => t.service === `quay-bridge-${step}` && t.filter(lookupIn(event)) !== 'fail');
+};
+
 interface Meta {
   readonly apiVersion: string;
   readonly kind: string;
@@ -72,6 +93,7 @@ export const startDispatcher = async (o: DispatcherOptions): Promise<Dispatcher>
   const controllers = new Set<AbortController>();
   let stopped = false;
   const watch = new Watch(o.kubeConfig);
+  const passes = triggersOf();
 
   const route = (source: Source, type: string, obj: Meta): void => {
     const action = actions[type];
@@ -79,6 +101,7 @@ export const startDispatcher = async (o: DispatcherOptions): Promise<Dispatcher>
     const ns = obj.metadata.namespace ?? obj.metadata.name;
     if (!o.namespaces(ns)) return;
     const event = apiServerEvent(action, obj, { mode: source.mode });
+    if (!passes(source.step, event)) return;
     log.push({ step: source.step, event });
     const p = deliver(o.transport, source.step, event, o.policy ?? TEST_DELIVERY).then((r) => {
       results.push(r);

@@ -155,12 +155,16 @@ describe('the optional robot-secrets source (eventing/robot-secrets, applied aft
       .map((t) => ('ref' in t.subscriber ? t.subscriber.ref.name : t.subscriber.uri))
       .sort();
 
-  for (const action of ['add', 'update', 'delete'])
+  for (const action of ['update', 'delete'])
     it(`routes a robot Secret's ${action} reference to the service-account step only`, () => {
       expect(routed(apiServerEvent(action, 'Secret', 'v1', 'secrets', 'team-a', 'ref'))).to.deep.equal([
         'quay-bridge-service-account',
       ]);
     });
+
+  it("routes a robot Secret's add reference nowhere: the step's own write, or the adapter's relist", () => {
+    expect(routed(apiServerEvent('add', 'Secret', 'v1', 'secrets', 'team-a', 'ref'))).to.deep.equal([]);
+  });
 
   it('routes a Secret resource event (which would carry a token) nowhere', () => {
     expect(routed(apiServerEvent('add', 'Secret', 'v1', 'secrets', 'team-a'))).to.deep.equal([]);
