@@ -2,6 +2,7 @@
 // delivery in eventing/triggers.yaml): retried on no answer, 5xx, 404, 408, 409 and 429, with exponential back-off,
 // a bounded number of times; any other answer ends the delivery (2xx done, other 4xx dead-lettered). The wait is
 // scaled down from the triggers' PT0.5S so that tests stay short; the bound and the classification are Knative's.
+import http from 'node:http';
 import { HTTP, type CloudEvent } from 'cloudevents';
 import { classify } from '../event-path/delivery.js';
 import type { StepName } from '../../functions/index.js';
@@ -77,17 +78,41 @@ export const inProcess = (env: StepEnv): Transport => {
   };
 };
 
-/** Steps reached over HTTP in binary mode, as the broker sends them. */
-export const overHttp =
-  (urlOf: (step: StepName) => string, timeoutMs = 30_000): Transport =>
-  async (step, event) => {
-    const message = HTTP.binary(event);
-    const res = await fetch(urlOf(step), {
-      method: 'POST',
-      headers: message.headers as Record<string, string>,
-      body: message.body as string,
-      signal: AbortSignal.timeout(timeoutMs),
+/**
+ * Steps reached over HTTP in binary mode, as the broker sends them, over kept-alive connections (as the broker's
+ * dispatcher keeps them). node's own http client rather than fetch: in a burst this stand-in shares the two cores with
+ * the steps it measures, and fetch spent about twice its CPU per delivery.
+ */
+export const overHttp = (urlOf: (step: StepName) => string, timeoutMs = 30_000): Transport => {
+  const agent = new http.Agent({ keepAlive: true });
+  return (step, event) =>
+    new Promise<Attempt>((resolve, reject) => {
+      const message = HTTP.binary(event);
+      const body = Buffer.from(message.body as string);
+      const req = http.request(
+        urlOf(step),
+        {
+          method: 'POST',
+          agent,
+          headers: { ...(message.headers as Record<string, string>), 'content-length': String(body.length) },
+          timeout: timeoutMs,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const retryAfter = res.headers['retry-after'];
+            resolve({
+              status: res.statusCode,
+              retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+              body: Buffer.concat(chunks).toString('utf8'),
+            });
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer from ${step} in ${timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(body);
     });
-    const body = await res.text();
-    return { status: res.status, retryAfter: res.headers.get('retry-after') ?? undefined, body };
-  };
+};
