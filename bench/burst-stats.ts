@@ -112,7 +112,12 @@ interface Line {
 /** Lines of a report. `lines` are the log ledger's lines ("<source>\t<json>") from the burst. */
 export const burstDiagnostics = (o: {
   readonly size: number;
-  readonly converged: { readonly ms: number; readonly converged: number; readonly created: number };
+  readonly converged: {
+    readonly ms: number;
+    readonly converged: number;
+    readonly created: number;
+    readonly createdMs: number;
+  };
   readonly watched: Watched;
   readonly quayCalls: number;
   readonly quay429: number;
@@ -123,7 +128,7 @@ export const burstDiagnostics = (o: {
   const out: string[] = [];
   const w = o.watched;
   out.push(
-    `converged ${o.converged.converged}/${o.size} (${o.converged.created} created) in ${(o.converged.ms / 1000).toFixed(1)} s; last event answered at ${((w.lastAnswer - w.started) / 1000).toFixed(1)} s`,
+    `converged ${o.converged.converged}/${o.size} (${o.converged.created} created, the last at ${(o.converged.createdMs / 1000).toFixed(1)} s) in ${(o.converged.ms / 1000).toFixed(1)} s; last event answered at ${((w.lastAnswer - w.started) / 1000).toFixed(1)} s`,
   );
   out.push(
     `Quay: ${o.quayCalls} calls (${(o.quayCalls / o.size).toFixed(1)} per namespace), ${o.quay429} answered 429`,
