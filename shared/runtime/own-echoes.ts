@@ -1,7 +1,8 @@
 // What this process itself finished or wrote, remembered so that the events it causes cost no call
 // (docs/design.md#own-echoes). Two memories, both bounded and both only ever a reason to do nothing:
-// - reconciled: `namespace/name` → the uid and resourceVersion a reconcile that fully succeeded left the object at.
-//   An event showing exactly that version is the bridge's own echo (or a duplicate of work already done).
+// - reconciled: a key (`namespace/name`, or a Namespace's name) → the uid and resourceVersions a reconcile that fully
+//   succeeded left the object at (one per write of its own: each write comes back as an event of its own). An event
+//   showing exactly one of those versions is the bridge's own echo (or a duplicate of work already done).
 // - expected: a write of ours that the robot-secrets source (Reference mode: no object, no version) will echo, once,
 //   as an event of a known action, within a short TTL.
 import type { Action } from '../events/envelope.js';
@@ -15,11 +16,14 @@ export interface Version {
 export type EchoAction = Exclude<Action, 'delete'>;
 
 export interface OwnEchoes {
-  /** A reconcile of `key` fully succeeded and left it at `at` (replaces what was remembered). */
-  readonly record: (key: string, at: Version) => void;
+  /**
+   * A reconcile of `key` fully succeeded and its writes left it at `at` (one version, or each of its writes' in
+   * order): replaces what was remembered; none at all forgets it.
+   */
+  readonly record: (key: string, at: Version | readonly Version[]) => void;
   /** The last handling of `key` did not fully succeed: nothing is remembered of it. */
   readonly forget: (key: string) => void;
-  /** True when the event shows `key` exactly as a finished reconcile left it (same uid, same version). */
+  /** True when the event shows `key` exactly as a finished reconcile left it (same uid, one of its versions). */
   readonly isEcho: (key: string, seen: Partial<Version>) => boolean;
   /** A write of ours to `key` is under way: one `action` event is expected; returns how to take that back. */
   readonly expect: (key: string, action: EchoAction) => () => void;
@@ -37,6 +41,8 @@ export interface OwnEchoesOptions {
 
 /** A few thousand ServiceAccounts (three per namespace) in a few hundred kilobytes. */
 export const OWN_ECHOES_MAX = 4096;
+/** Versions kept per key: a reconcile writes an object once or twice (the namespace step: finalizer, then stamp). */
+export const VERSIONS_PER_KEY = 4;
 /** An echo comes within a second or two of its write; far later, it is lost (or went to another process). */
 export const EXPECTED_ECHO_TTL_MS = 30_000;
 
@@ -54,7 +60,7 @@ export const ownEchoes = (options: OwnEchoesOptions = {}): OwnEchoes => {
   const max = options.max ?? OWN_ECHOES_MAX;
   const ttlMs = options.ttlMs ?? EXPECTED_ECHO_TTL_MS;
   const now = options.now ?? Date.now;
-  const reconciled = new Map<string, Version>();
+  const reconciled = new Map<string, readonly Version[]>();
   // Per `action key`: the deadlines of the echoes expected (each its own object, so that one can be taken back).
   const expected = new Map<string, { readonly until: number }[]>();
   const pending = (k: string): { readonly until: number }[] => {
@@ -66,21 +72,22 @@ export const ownEchoes = (options: OwnEchoesOptions = {}): OwnEchoes => {
   };
   return {
     record: (key, at) => {
-      bounded(reconciled, key, { uid: at.uid, resourceVersion: at.resourceVersion }, max);
+      const versions = (Array.isArray(at) ? at : [at]) as readonly Version[];
+      const kept = versions
+        .slice(-VERSIONS_PER_KEY)
+        .map((v): Version => ({ uid: v.uid, resourceVersion: v.resourceVersion }));
+      if (kept.length === 0) reconciled.delete(key);
+      else bounded(reconciled, key, kept, max);
     },
     forget: (key) => {
       reconciled.delete(key);
     },
-    isEcho: (key, seen) => {
-      const at = reconciled.get(key);
-      return (
-        at !== undefined &&
-        seen.uid !== undefined &&
-        seen.resourceVersion !== undefined &&
-        seen.uid === at.uid &&
-        seen.resourceVersion === at.resourceVersion
-      );
-    },
+    isEcho: (key, seen) =>
+      seen.uid !== undefined &&
+      seen.resourceVersion !== undefined &&
+      (reconciled.get(key) ?? []).some(
+        (at) => seen.uid === at.uid && seen.resourceVersion === at.resourceVersion,
+      ),
     expect: (key, action) => {
       const k = `${action} ${key}`;
       const entry = { until: now() + ttlMs };

@@ -1,6 +1,8 @@
 // The effects of a namespace plan. Quay is always asked in an order that survives a crash between two writes:
 // finalizer before organization (so no organization exists that a namespace deletion would forget), organization
 // deletion before finalizer removal (so a namespace never disappears before its organization).
+import { isDeepStrictEqual } from 'node:util';
+import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -11,6 +13,7 @@ import { Resources } from '../kube/resources.js';
 import { updateWithRetryAt, type UpdateResult } from '../kube/update.js';
 import type { Change } from '../quay/types.js';
 import type { StepResult } from '../runtime/handler.js';
+import type { Version } from '../runtime/own-echoes.js';
 import { claimOf } from '../ownership.js';
 import { strongest, withOwner, type WorkEnv } from '../runtime/work.js';
 import {
@@ -18,7 +21,7 @@ import {
   createMarked,
   patchNamespaceMetadata,
   readOwnership,
-  stampOrganization,
+  stampOrganizationAt,
 } from './organization.js';
 import { finalizersAfter, type NamespacePlan } from './namespace-plan.js';
 
@@ -80,7 +83,7 @@ export const finalizerFirst = (namespace: Namespace, needed: boolean): Effect<Ch
  * same name. Refused (422) when the namespace started terminating (it takes no new finalizer) or was made anew:
  * then the locked read-modify-write decides from the namespace as it is.
  */
-const addFinalizer = (ns: Namespace): Effect<UpdateResult> =>
+const addFinalizer = (ns: Namespace): Effect<Written> =>
   pipe(
     patchNamespaceMetadata(ns, 'strategic', {
       finalizers: [NAMESPACE_FINALIZER],
@@ -88,18 +91,38 @@ const addFinalizer = (ns: Namespace): Effect<UpdateResult> =>
         ? { '$deleteFromPrimitiveList/finalizers': [LEGACY_NAMESPACE_FINALIZER] }
         : {}),
     }),
-    RTE.map((): UpdateResult => 'updated'),
+    RTE.map((answer): Written => ({ result: 'updated', answer })),
     RTE.orElse((e) =>
       e._tag === 'KubeNotFound'
-        ? RTE.right<WorkEnv, SyncError, UpdateResult>('gone')
+        ? RTE.right<WorkEnv, SyncError, Written>({ result: 'gone' })
         : e._tag === 'KubeRejected' && e.status === 422
-          ? lockedFinalizers(ns, 'provision')
+          ? pipe(
+              lockedFinalizers(ns, 'provision'),
+              RTE.map((result): Written => ({ result })),
+            )
           : RTE.left(e),
     ),
   );
 
+/** A write's result, and the namespace its one unlocked patch answered (none on the locked path: not remembered). */
+interface Written {
+  readonly result: UpdateResult;
+  readonly answer?: unknown;
+}
+
+const setFinalizersAt = (ns: Namespace, change: 'provision' | 'release'): Effect<Written> =>
+  change === 'provision'
+    ? addFinalizer(ns)
+    : pipe(
+        lockedFinalizers(ns, change),
+        RTE.map((result): Written => ({ result })),
+      );
+
 export const setFinalizers = (ns: Namespace, change: 'provision' | 'release'): Effect<UpdateResult> =>
-  change === 'provision' ? addFinalizer(ns) : lockedFinalizers(ns, change);
+  pipe(
+    setFinalizersAt(ns, change),
+    RTE.map((w) => w.result),
+  );
 
 /**
  * Finalizer, then organization (POSTed with this cluster's mark). `created` when the organization is new; one that
@@ -109,12 +132,26 @@ export const setFinalizers = (ns: Namespace, change: 'provision' | 'release'): E
  */
 export const provision = (ns: Namespace, org: string, finalizerNeeded: boolean): Effect<Change> =>
   pipe(
+    provisionAt(ns, org, finalizerNeeded),
+    RTE.map((p) => p.change),
+  );
+
+/** provision, with the namespace its finalizer patch answered (when it patched). */
+const provisionAt = (
+  ns: Namespace,
+  org: string,
+  finalizerNeeded: boolean,
+): Effect<{ readonly change: Change; readonly finalizer: unknown }> =>
+  pipe(
     finalizerNeeded
-      ? setFinalizers(ns, 'provision')
-      : RTE.right<WorkEnv, SyncError, UpdateResult>('unchanged'),
-    RTE.flatMap((finalizer) =>
+      ? setFinalizersAt(ns, 'provision')
+      : RTE.right<WorkEnv, SyncError, Written>({ result: 'unchanged' }),
+    RTE.flatMap(({ result: finalizer, answer }) =>
       finalizer === 'gone'
-        ? RTE.right<WorkEnv, SyncError, Change>('unchanged')
+        ? RTE.right<WorkEnv, SyncError, { readonly change: Change; readonly finalizer: unknown }>({
+            change: 'unchanged',
+            finalizer: undefined,
+          })
         : pipe(
             withOwner((owner, quay) => createMarked(owner, quay, org)),
             RTE.flatMap((orgChange) =>
@@ -122,9 +159,10 @@ export const provision = (ns: Namespace, org: string, finalizerNeeded: boolean):
                 ? RTE.right<WorkEnv, SyncError, Change>(orgChange)
                 : claimOrganization(ns, org),
             ),
-            RTE.map((orgChange): Change =>
-              orgChange === 'unchanged' && finalizer === 'updated' ? 'updated' : orgChange,
-            ),
+            RTE.map((orgChange) => ({
+              change: orgChange === 'unchanged' && finalizer === 'updated' ? 'updated' : orgChange,
+              finalizer: answer,
+            })),
           ),
     ),
   );
@@ -162,21 +200,108 @@ export const finalize = (ns: Namespace, org: string): Effect<Change> =>
     RTE.tap(() => setFinalizers(ns, 'release')),
   );
 
-export const applyNamespacePlan = (plan: NamespacePlan): Effect<StepResult> => {
+/** What one write of ours does to the namespace, and the namespace its patch answered (undefined: no patch). */
+export interface OwnWrite {
+  readonly change: (ns: Namespace) => Namespace;
+  readonly answer: unknown;
+}
+
+/** What the namespace step acts on, and what else a tenant or a controller may have written beside it. */
+const content = (ns: Namespace): object => ({
+  uid: ns.metadata.uid,
+  deletionTimestamp: ns.metadata.deletionTimestamp,
+  finalizers: [...new Set(ns.metadata.finalizers ?? [])].sort(),
+  labels: ns.metadata.labels ?? {},
+  annotations: ns.metadata.annotations ?? {},
+  ownerReferences: ns.metadata.ownerReferences ?? [],
+  phase: ns.status?.phase,
+});
+
+/**
+ * The versions our writes left the namespace at, in order, for the step to know their echoes
+ * (docs/design.md#own-echoes). Each answer is judged against the namespace before it (the one read, then the answer
+ * before) with the write's change made: it is taken only when it shows exactly that. So a version that also shows
+ * someone else's write (a label or annotation set in between, a deletion) is never taken: its event is processed.
+ * That also covers a write of ours that changed nothing (another step wrote the same finalizer or stamp a moment
+ * before), whose answer is the version that other write left: it is taken only if it shows nothing else.
+ */
+export const versionsWritten = (read: Namespace, writes: readonly OwnWrite[]): readonly Version[] => {
+  const taken: Version[] = [];
+  let before = read;
+  for (const w of writes) {
+    if (w.answer === undefined) continue;
+    const answer = Namespace.decode(w.answer);
+    if (E.isLeft(answer)) break;
+    const { uid, resourceVersion } = answer.right.metadata;
+    if (
+      uid !== undefined &&
+      resourceVersion !== undefined &&
+      isDeepStrictEqual(content(answer.right), content(w.change(before)))
+    )
+      taken.push({ uid, resourceVersion });
+    before = answer.right;
+  }
+  return taken;
+};
+
+const withFinalizer = (ns: Namespace): Namespace => ({
+  ...ns,
+  metadata: { ...ns.metadata, finalizers: finalizersAfter(ns, 'provision') },
+});
+
+const withStamp =
+  (stamp: string) =>
+  (ns: Namespace): Namespace => ({
+    ...ns,
+    metadata: {
+      ...ns.metadata,
+      annotations: { ...ns.metadata.annotations, [ORGANIZATION_ANNOTATION]: stamp },
+    },
+  });
+
+/** What a plan did, and the versions its writes left the namespace at (none but for a Provision that wrote). */
+export interface Applied {
+  readonly result: StepResult;
+  readonly written: readonly Version[];
+}
+
+export const applyNamespacePlan = (plan: NamespacePlan): Effect<StepResult> =>
+  pipe(
+    applyNamespacePlanAt(plan),
+    RTE.map((a) => a.result),
+  );
+
+export const applyNamespacePlanAt = (plan: NamespacePlan): Effect<Applied> =>
+  plan._tag === 'Provision' && !plan.ensured
+    ? pipe(
+        RTE.Do,
+        RTE.apS(
+          'provisioned',
+          provisionAt(plan.namespace, plan.org, plan.addFinalizer || plan.dropLegacyFinalizer),
+        ),
+        RTE.bind('stamped', () => stampOrganizationAt(plan.namespace, plan.stamp, true)),
+        RTE.map(({ provisioned, stamped }) => ({
+          result: { outcome: strongest([provisioned.change]), reason: `organization ${plan.org}` },
+          written: versionsWritten(plan.namespace, [
+            { change: withFinalizer, answer: provisioned.finalizer },
+            { change: withStamp(plan.stamp), answer: stamped },
+          ]),
+        })),
+      )
+    : pipe(
+        applyOther(plan),
+        RTE.map((result) => ({ result, written: [] })),
+      );
+
+const applyOther = (plan: NamespacePlan): Effect<StepResult> => {
   switch (plan._tag) {
     case 'Ignore':
       return RTE.right({ outcome: 'ignored', reason: plan.reason });
     case 'Provision':
-      if (plan.ensured)
-        return RTE.right({
-          outcome: 'unchanged',
-          reason: `organization ${plan.org} (ensured, per the namespace's ${ORGANIZATION_ANNOTATION})`,
-        });
-      return pipe(
-        provision(plan.namespace, plan.org, plan.addFinalizer || plan.dropLegacyFinalizer),
-        RTE.tap(() => stampOrganization(plan.namespace, plan.stamp, true)),
-        RTE.map((change) => ({ outcome: strongest([change]), reason: `organization ${plan.org}` })),
-      );
+      return RTE.right({
+        outcome: 'unchanged',
+        reason: `organization ${plan.org} (ensured, per the namespace's ${ORGANIZATION_ANNOTATION})`,
+      });
     case 'Finalize':
       return pipe(
         finalize(plan.namespace, plan.org),

@@ -83,6 +83,10 @@ export const patchNamespaceMetadata = (
   );
 
 export const stampOrganization = (ns: Namespace, stamp: string, ours = false): Effect<undefined> =>
+  pipe(stampOrganizationAt(ns, stamp, ours), RTE.as(undefined));
+
+/** stampOrganization, answering the namespace as its patch left it (undefined when nothing was patched). */
+export const stampOrganizationAt = (ns: Namespace, stamp: string, ours = false): Effect<unknown> =>
   stampOf(ns) === stamp ||
   (!ours &&
     (ns.metadata.deletionTimestamp !== undefined ||
@@ -91,7 +95,6 @@ export const stampOrganization = (ns: Namespace, stamp: string, ours = false): E
     : pipe(
         patchNamespaceMetadata(ns, 'merge', { annotations: { [ORGANIZATION_ANNOTATION]: stamp } }),
         RTE.orElse((e) => (e._tag === 'KubeNotFound' ? RTE.right(undefined) : RTE.left(e))),
-        RTE.as(undefined),
       );
 
 const stampOf = (ns: Namespace): string | undefined => ns.metadata.annotations?.[ORGANIZATION_ANNOTATION];

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { namespaceStep } from '../../../../functions/namespace/handle.js';
+import type { Namespace } from '../../../../shared/kube/objects.js';
 import { Resources } from '../../../../shared/kube/resources.js';
 import { makeHandler } from '../../../../shared/runtime/handler.js';
 import { apiServerEvent } from '../../shared/fakes/events.js';
@@ -379,5 +380,162 @@ describe('namespace step (handle)', () => {
     };
     await deliver(w, apiServerEvent('add', ns));
     expect(w.kube.read(Resources.Namespace, undefined, 'team-a')?.metadata.finalizers).to.deep.equal(['a']);
+  });
+  describe('own echoes, from memory (docs/design.md#own-echoes)', () => {
+    const unavailable = { _tag: 'KubeUnavailable', status: undefined, message: 'connection reset' } as const;
+    const current = (w: TestWorld): Namespace => {
+      const ns = w.kube.read(Resources.Namespace, undefined, 'team-a');
+      if (ns === undefined) throw new Error('no namespace team-a');
+      return ns;
+    };
+    /** A write by someone else (a tenant's label, say): a new resourceVersion. */
+    const labelled = (w: TestWorld, labels: Record<string, string>): Namespace => {
+      const ns = current(w);
+      return w.kube.put(Resources.Namespace, { ...ns, metadata: { ...ns.metadata, labels } });
+    };
+    /**
+     * Delivers team-a's add and answers the namespace as each of the step's patches left it; `meanwhile(n)` runs
+     * just before its patch n (from 1), once the state the previous patch left was taken.
+     */
+    const provisioned = async (w: TestWorld, meanwhile: (n: number) => void = () => undefined) => {
+      const ns = w.kube.put(Resources.Namespace, namespace('team-a'));
+      const left: Namespace[] = [];
+      let n = 0;
+      w.kube.onPatch = (ref) => {
+        if (ref.type !== Resources.Namespace) return;
+        if (n > 0) left.push(current(w));
+        n += 1;
+        meanwhile(n);
+      };
+      const answer = await deliver(w, apiServerEvent('add', ns));
+      w.kube.onPatch = () => undefined;
+      left.push(current(w));
+      expect(answer.statusCode).to.equal(204);
+      return left;
+    };
+    /** Delivers and answers the calls it cost (kube and Quay) and its log line. */
+    const costOf = async (w: TestWorld, event: unknown) => {
+      w.kube.calls.length = 0;
+      w.quay.calls.length = 0;
+      const answer = await deliver(w, event);
+      return {
+        status: answer.statusCode,
+        calls: [...w.kube.calls, ...w.quay.calls],
+        line: w.log.lines[w.log.lines.length - 1],
+      };
+    };
+    const update = (ns: Namespace) => apiServerEvent('update', ns);
+
+    it('costs no call at all for the events of its own writes: its finalizer’s and its stamp’s, each at its version', async () => {
+      const w = world();
+      const [finalizer, stamp, ...more] = await provisioned(w);
+      expect(more, 'two patches').to.deep.equal([]);
+      expect(finalizer?.metadata.finalizers).to.deep.equal([ours]);
+      expect(stamp?.metadata.annotations?.[ORGANIZATION_ANNOTATION]).to.equal(
+        'quay.example.com/openshift_team-a',
+      );
+      for (const [what, ns] of [
+        ['finalizer', finalizer],
+        ['stamp', stamp],
+      ] as const) {
+        const cost = await costOf(w, update(ns as Namespace));
+        expect(cost.status, what).to.equal(204);
+        expect(cost.calls, what).to.deep.equal([]);
+        expect(cost.line, what).to.include({ outcome: 'unchanged', kubeCalls: 0, quayCalls: 0 });
+        expect(cost.line?.reason, what).to.match(/its own echo/);
+      }
+    });
+
+    it('processes a delete event, another uid, or a version written by someone else after its writes', async () => {
+      const cases: Record<string, (w: TestWorld, stamp: Namespace) => unknown> = {
+        'a delete event at the version it left': (_w, stamp) => apiServerEvent('delete', stamp),
+        'another uid (a forged event, or a namespace made again)': (_w, stamp) =>
+          update({ ...stamp, metadata: { ...stamp.metadata, uid: 'uid-other' } }),
+        'a label set by a tenant after its writes': (w) => update(labelled(w, { team: 'blue' })),
+        'an annotation set by a tenant after its writes': (w) => {
+          const ns = current(w);
+          return update(
+            w.kube.put(Resources.Namespace, {
+              ...ns,
+              metadata: { ...ns.metadata, annotations: { ...ns.metadata.annotations, note: 'x' } },
+            }),
+          );
+        },
+      };
+      for (const [name, eventOf] of Object.entries(cases)) {
+        const w = world();
+        const [, stamp] = await provisioned(w);
+        const cost = await costOf(w, eventOf(w, stamp as Namespace));
+        expect(cost.status, name).to.equal(204);
+        expect(cost.calls, name).to.include('get Namespace /team-a');
+        expect(cost.line?.reason, name).not.to.match(/its own echo/);
+      }
+    });
+
+    it('processes what someone else wrote between its two writes, and takes no version of its own that shows it', async () => {
+      const w = world();
+      let tenant: Namespace | undefined;
+      const [finalizer, stamp] = await provisioned(w, (n) => {
+        if (n === 2) tenant = labelled(w, { team: 'blue' });
+      });
+      expect(stamp?.metadata.labels).to.deep.equal({ team: 'blue' });
+      const costs = [];
+      for (const ns of [finalizer, tenant, stamp])
+        costs.push((await costOf(w, update(ns as Namespace))).calls);
+      const [ofFinalizer, ofTenant, ofStamp] = costs;
+      expect(ofFinalizer, 'its finalizer’s echo').to.deep.equal([]);
+      expect(ofTenant, 'the tenant’s label').to.include('get Namespace /team-a');
+      // Its stamp patch answered a version that also shows the label: not taken for an echo of its own.
+      expect(ofStamp, 'its stamp’s, showing the label').to.include('get Namespace /team-a');
+    });
+
+    it('takes no version its finalizer patch answered when it shows more than its finalizer (written meanwhile)', async () => {
+      const w = world();
+      const [finalizer, stamp] = await provisioned(w, (n) => {
+        if (n !== 1) return;
+        const ns = current(w);
+        w.kube.put(Resources.Namespace, {
+          ...ns,
+          metadata: { ...ns.metadata, finalizers: [ours], labels: { team: 'blue' } },
+        });
+      });
+      expect((await costOf(w, update(finalizer as Namespace))).calls).to.include('get Namespace /team-a');
+      expect((await costOf(w, update(stamp as Namespace))).calls).to.deep.equal([]);
+    });
+
+    it('remembers nothing of a reconcile that failed: its finalizer’s echo is processed, and finishes the work', async () => {
+      const w = world();
+      const ns = w.kube.put(Resources.Namespace, namespace('team-a'));
+      w.quay.fail('ensureOrganization', { _tag: 'QuayUnreachable', message: 'connect ECONNREFUSED' }, 1);
+      expect((await deliver(w, apiServerEvent('add', ns))).statusCode).to.equal(503);
+      const finalizer = current(w);
+      expect(finalizer.metadata.finalizers).to.deep.equal([ours]);
+      const cost = await costOf(w, update(finalizer));
+      expect(cost.status).to.equal(204);
+      expect(cost.calls).to.include('ensureOrganization(openshift_team-a)');
+      expect(current(w).metadata.annotations?.[ORGANIZATION_ANNOTATION]).to.equal(
+        'quay.example.com/openshift_team-a',
+      );
+    });
+
+    it('forgets what it remembered once a later handling fails: the versions its writes left are processed again', async () => {
+      const w = world();
+      const [finalizer, stamp] = await provisioned(w);
+      const later = labelled(w, { team: 'blue' });
+      w.kube.failNext('get Namespace /team-a', unavailable);
+      expect((await costOf(w, update(later))).status).to.equal(503);
+      for (const ns of [finalizer, stamp])
+        expect((await costOf(w, update(ns as Namespace))).calls).to.include('get Namespace /team-a');
+    });
+
+    it('keeps what it remembered when a later event finds the namespace provisioned already', async () => {
+      const w = world();
+      const [finalizer, stamp] = await provisioned(w);
+      const cost = await costOf(w, update(labelled(w, { team: 'blue' })));
+      expect(cost.line).to.include({ outcome: 'unchanged' });
+      expect(cost.calls).to.include('get Namespace /team-a');
+      for (const ns of [finalizer, stamp])
+        expect((await costOf(w, update(ns as Namespace))).calls).to.deep.equal([]);
+    });
   });
 });

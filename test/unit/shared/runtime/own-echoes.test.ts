@@ -4,6 +4,7 @@ import {
   EXPECTED_ECHO_TTL_MS,
   ownEchoes,
   ownEchoesPerEnvironment,
+  VERSIONS_PER_KEY,
 } from '../../../../shared/runtime/own-echoes.js';
 
 const AT = { uid: 'uid-1', resourceVersion: '42' };
@@ -30,6 +31,39 @@ describe('own echoes: what this process finished or wrote (docs/design.md#own-ec
       expect(m.isEcho('team-a/builder', { ...AT, resourceVersion: '50' })).to.equal(true);
       m.forget('team-a/builder');
       expect(m.isEcho('team-a/builder', { ...AT, resourceVersion: '50' })).to.equal(false);
+    });
+
+    it('remembers each version a reconcile’s writes left (one event each), and only those', () => {
+      const m = ownEchoes();
+      const [finalizer, stamp] = [AT, { ...AT, resourceVersion: '43' }];
+      m.record('team-a', [finalizer, stamp]);
+      expect(m.isEcho('team-a', finalizer), 'the first write’s').to.equal(true);
+      expect(m.isEcho('team-a', stamp), 'the second write’s').to.equal(true);
+      expect(m.isEcho('team-a', { ...AT, resourceVersion: '44' }), 'a later version').to.equal(false);
+      expect(m.isEcho('team-a', { ...AT, resourceVersion: '41' }), 'an earlier version').to.equal(false);
+      expect(m.isEcho('team-a', { ...stamp, uid: 'uid-2' }), 'another uid').to.equal(false);
+    });
+
+    it('replaces the versions of a reconcile with a later one’s; none at all forgets them', () => {
+      const m = ownEchoes();
+      m.record('team-a', [AT, { ...AT, resourceVersion: '43' }]);
+      m.record('team-a', [{ ...AT, resourceVersion: '50' }]);
+      expect(
+        ['42', '43', '50'].map((rv) => m.isEcho('team-a', { ...AT, resourceVersion: rv })),
+      ).to.deep.equal([false, false, true]);
+      m.record('team-a', []);
+      expect(m.isEcho('team-a', { ...AT, resourceVersion: '50' })).to.equal(false);
+    });
+
+    it('keeps at most VERSIONS_PER_KEY versions of a key, the last ones', () => {
+      expect(VERSIONS_PER_KEY, 'room for both of the namespace step’s writes').to.be.at.least(2);
+      const m = ownEchoes();
+      const all = Array.from({ length: VERSIONS_PER_KEY + 2 }, (_, i) => ({
+        ...AT,
+        resourceVersion: String(i),
+      }));
+      m.record('team-a', all);
+      expect(all.map((v) => m.isEcho('team-a', v))).to.deep.equal(all.map((_, i) => i >= 2));
     });
 
     it('keeps at most `max` entries, dropping the least recently recorded', () => {
