@@ -223,7 +223,8 @@ const content = (ns: Namespace): object => ({
  * before) with the write's change made: it is taken only when it shows exactly that. So a version that also shows
  * someone else's write (a label or annotation set in between, a deletion) is never taken: its event is processed.
  * That also covers a write of ours that changed nothing (another step wrote the same finalizer or stamp a moment
- * before), whose answer is the version that other write left: it is taken only if it shows nothing else.
+ * before), whose answer is the version that other write left: it is taken only if it shows nothing else. An answer
+ * showing a deletion, or another uid than the one read, is never taken.
  */
 export const versionsWritten = (read: Namespace, writes: readonly OwnWrite[]): readonly Version[] => {
   const taken: Version[] = [];
@@ -232,10 +233,13 @@ export const versionsWritten = (read: Namespace, writes: readonly OwnWrite[]): r
     if (w.answer === undefined) continue;
     const answer = Namespace.decode(w.answer);
     if (E.isLeft(answer)) break;
-    const { uid, resourceVersion } = answer.right.metadata;
+    const { uid, resourceVersion, deletionTimestamp } = answer.right.metadata;
+    // A Provision never reconciles a namespace being deleted, nor one made anew.
     if (
       uid !== undefined &&
+      uid === read.metadata.uid &&
       resourceVersion !== undefined &&
+      deletionTimestamp === undefined &&
       isDeepStrictEqual(content(answer.right), content(w.change(before)))
     )
       taken.push({ uid, resourceVersion });
