@@ -44,6 +44,16 @@ export interface ListOptions {
    * etcd. Without it a list is consistent, and waits until the cache has caught up (docs/design.md#settings-reads).
    */
   readonly fromCache?: boolean;
+  /** May be answered by a list an earlier event started after this one arrived (kube/shared-reads.ts). */
+  readonly asOfEvent?: boolean;
+}
+
+export interface GetOptions {
+  /**
+   * The object as the event reported it or later: may be answered by a read that started after the event arrived
+   * (kube/shared-reads.ts). Without it, the object as it is now: a check made right before acting on it.
+   */
+  readonly asOfEvent?: boolean;
 }
 
 export interface DeleteOptions {
@@ -51,7 +61,7 @@ export interface DeleteOptions {
 }
 
 export interface KubeClient {
-  readonly get: (ref: ObjectRef) => TE.TaskEither<KubeError, unknown>;
+  readonly get: (ref: ObjectRef, options?: GetOptions) => TE.TaskEither<KubeError, unknown>;
   /** Every item, following `continue` tokens. */
   readonly list: (type: ResourceType, options?: ListOptions) => TE.TaskEither<KubeError, readonly unknown[]>;
   readonly create: (
@@ -88,9 +98,10 @@ export const getOptional = <A>(
   kube: KubeClient,
   codec: t.Decoder<unknown, A>,
   ref: ObjectRef,
+  options?: GetOptions,
 ): TE.TaskEither<KubeError, O.Option<A>> =>
   pipe(
-    kube.get(ref),
+    kube.get(ref, options),
     TE.map(O.some),
     TE.orElse((e) => (e._tag === 'KubeNotFound' ? TE.right(O.none) : TE.left(e))),
     TE.flatMapEither((found) =>

@@ -2,8 +2,9 @@
 // before it was sent, so a read that started after the event reached this process shows that change or a later
 // state: every event that had arrived by then may take its answer instead of reading again. In a burst, the three
 // ServiceAccounts of a new namespace wait in the queue together and then need the same Namespace: one GET, not three.
-// Outside an event's work (no arrival known) every read is made. A write through this client to an object (or to a
-// collection listed from the cache) ends the sharing of what was read of it before: a step that wrote reads again.
+// Only reads that ask for it (`asOfEvent`: the level-triggered look at what an event is about) are shared; outside an
+// event's work (no arrival known) every read is made. A write through this client to an object (or to its
+// collection) ends the sharing of what was read of it before: a step that wrote reads again.
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { eventArrival } from '../runtime/calls.js';
@@ -72,11 +73,14 @@ export const sharingReads = (kube: KubeClient, options: SharedReadsOptions = {})
     };
 
   return {
-    get: (ref) => shared(objectKey(ref), () => kube.get(ref)),
-    // Only lists from the watch cache, which are as recent as the cache anyway, and without selectors; a consistent
-    // list is made for what it proves at the moment it starts (shared/sync/robot.ts), and is never shared.
+    // Only reads that ask for the object as of the event: a check made right before acting (is the namespace still
+    // there, has another event stamped it meanwhile) wants it as it is now, and reads for itself.
+    get: (ref, opts) =>
+      opts?.asOfEvent === true ? shared(objectKey(ref), () => kube.get(ref, opts)) : kube.get(ref, opts),
+    // Likewise for lists, and only without selectors; a consistent list made for what it proves at the moment it
+    // starts (shared/sync/robot.ts) does not ask for it.
     list: (type, opts?: ListOptions) =>
-      opts?.fromCache === true && opts.labelSelector === undefined && opts.fieldSelector === undefined
+      opts?.asOfEvent === true && opts.labelSelector === undefined && opts.fieldSelector === undefined
         ? shared(listKey(type, opts.namespace, opts.metadataOnly), () => kube.list(type, opts))
         : kube.list(type, opts),
     create: (type, namespace, body) => {

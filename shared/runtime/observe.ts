@@ -70,7 +70,7 @@ export const loadSettings =
 export const reRead =
   <A>(codec: t.Decoder<unknown, A>, ref: ObjectRef): RTE.ReaderTaskEither<StepEnv, SyncError, O.Option<A>> =>
   (env) =>
-    getOptional(env.kube, codec, ref);
+    getOptional(env.kube, codec, ref, { asOfEvent: true });
 
 // kube-system's UID never changes: read once per API server client.
 const clusterUids = new WeakMap<KubeClient, string>();

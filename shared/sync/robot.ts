@@ -44,6 +44,9 @@ const streamsOf = (target: RobotTarget, fromCache: boolean): Effect<readonly str
         namespace: target.serviceAccount.metadata.namespace,
         metadataOnly: true,
         fromCache,
+        // The cache's list may be shared with the namespace's other ServiceAccounts' events; the consistent one is
+        // made for this robot (kube/shared-reads.ts).
+        asOfEvent: fromCache,
       }),
     ),
     RTE.map((streams) =>

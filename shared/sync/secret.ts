@@ -59,7 +59,7 @@ export interface KnownSecret {
 /** Reads a Secret for KnownSecret; never fails (its failure counts only if the read is used). */
 export const readAhead = (kube: KubeClient, namespace: string, name: string): T.Task<KnownSecret> =>
   pipe(
-    getOptional(kube, Secret, { type: Resources.Secret, namespace, name }),
+    getOptional(kube, Secret, { type: Resources.Secret, namespace, name }, { asOfEvent: true }),
     T.map((read) => ({ namespace, name, read })),
   );
 

@@ -7,7 +7,8 @@ import { withCallCounts } from '../../../shared/runtime/calls.js';
 import { fakeKube } from './fakes/kube.js';
 
 const ns: ObjectRef = { type: Resources.Namespace, name: 'team-a' };
-const streams = { namespace: 'team-a', metadataOnly: true, fromCache: true } as const;
+const streams = { namespace: 'team-a', metadataOnly: true, fromCache: true, asOfEvent: true } as const;
+const asOfEvent = { asOfEvent: true } as const;
 
 /** A world whose clock the test moves: reads start at `clock.t`, events arrive at a time they are given. */
 const world = () => {
@@ -29,8 +30,8 @@ const world = () => {
 describe('sharingReads: a read is shared by the events that arrived before it started', () => {
   it('two events that arrived before a GET started take its answer: one call', async () => {
     const w = world();
-    const [first, firstCalls] = await w.asEvent(5, w.client.get(ns));
-    const [second, secondCalls] = await w.asEvent(8, w.client.get(ns));
+    const [first, firstCalls] = await w.asEvent(5, w.client.get(ns, asOfEvent));
+    const [second, secondCalls] = await w.asEvent(8, w.client.get(ns, asOfEvent));
     expect([firstCalls, secondCalls]).to.deep.equal([1, 0]);
     expect(second).to.deep.equal(first);
     expect(w.kube.calls.filter((c) => c.startsWith('get'))).to.have.length(1);
@@ -38,34 +39,44 @@ describe('sharingReads: a read is shared by the events that arrived before it st
 
   it('an event that arrived after the read started reads again (the read may predate its change)', async () => {
     const w = world();
-    await w.asEvent(5, w.client.get(ns));
+    await w.asEvent(5, w.client.get(ns, asOfEvent));
     // Arrived at the very moment the read started: not after it, so not sure to be in it.
-    const [, atStart] = await w.asEvent(10, w.client.get(ns));
+    const [, atStart] = await w.asEvent(10, w.client.get(ns, asOfEvent));
     expect(atStart).to.equal(1);
     w.clock.t = 20;
-    const [, later] = await w.asEvent(15, w.client.get(ns));
+    const [, later] = await w.asEvent(15, w.client.get(ns, asOfEvent));
     expect(later).to.equal(1);
   });
 
   it('a read under way is joined, not repeated', async () => {
     const w = world();
-    const [a, b] = await Promise.all([w.asEvent(1, w.client.get(ns)), w.asEvent(2, w.client.get(ns))]);
+    const [a, b] = await Promise.all([
+      w.asEvent(1, w.client.get(ns, asOfEvent)),
+      w.asEvent(2, w.client.get(ns, asOfEvent)),
+    ]);
     expect(a[1] + b[1]).to.equal(1);
     expect(b[0]).to.deep.equal(a[0]);
   });
 
   it('outside the work of an event (no arrival known) every read is made', async () => {
     const w = world();
-    await w.client.get(ns)();
-    await w.client.get(ns)();
+    await w.client.get(ns, asOfEvent)();
+    await w.client.get(ns, asOfEvent)();
     expect(w.kube.calls.filter((c) => c.startsWith('get'))).to.have.length(2);
+  });
+
+  it('a read that wants the object as it is now (no asOfEvent: a check right before acting) is always made', async () => {
+    const w = world();
+    await w.asEvent(5, w.client.get(ns, asOfEvent));
+    const [, now] = await w.asEvent(6, w.client.get(ns));
+    expect(now).to.equal(1);
   });
 
   it('a write to the object ends the sharing: an event that arrived before it still reads again', async () => {
     const w = world();
-    await w.asEvent(5, w.client.get(ns));
+    await w.asEvent(5, w.client.get(ns, asOfEvent));
     await w.asEvent(6, w.client.patch(ns, { type: 'merge', body: { metadata: { labels: { a: 'b' } } } }));
-    const [after, calls] = await w.asEvent(7, w.client.get(ns));
+    const [after, calls] = await w.asEvent(7, w.client.get(ns, asOfEvent));
     expect(calls).to.equal(1);
     expect(
       E.isRight(after) && (after.right as { metadata: { labels?: object } }).metadata.labels,
@@ -77,19 +88,19 @@ describe('sharingReads: a read is shared by the events that arrived before it st
   it('a 404 is an answer and is shared; any other failure is not kept', async () => {
     const w = world();
     const gone: ObjectRef = { type: Resources.Namespace, name: 'gone' };
-    const [missing] = await w.asEvent(5, w.client.get(gone));
-    const [, again] = await w.asEvent(6, w.client.get(gone));
+    const [missing] = await w.asEvent(5, w.client.get(gone, asOfEvent));
+    const [, again] = await w.asEvent(6, w.client.get(gone, asOfEvent));
     expect(E.isLeft(missing) && (missing.left as { _tag: string })._tag).to.equal('KubeNotFound');
     expect(again).to.equal(0);
     w.kube.failNext('get Namespace', { _tag: 'KubeUnavailable', status: 503, message: 'etcd is away' });
     w.clock.t = 30;
-    const [failed] = await w.asEvent(25, w.client.get(ns));
+    const [failed] = await w.asEvent(25, w.client.get(ns, asOfEvent));
     expect(E.isLeft(failed)).to.equal(true);
-    const [retried, retriedCalls] = await w.asEvent(26, w.client.get(ns));
+    const [retried, retriedCalls] = await w.asEvent(26, w.client.get(ns, asOfEvent));
     expect([E.isRight(retried), retriedCalls]).to.deep.equal([true, 1]);
   });
 
-  it('lists from the watch cache are shared until a write in that namespace; consistent lists never are', async () => {
+  it('lists asked as of the event are shared until a write in that namespace; the consistent one never is', async () => {
     const w = world();
     const [, first] = await w.asEvent(5, w.client.list(Resources.ImageStream, streams));
     const [, shared] = await w.asEvent(6, w.client.list(Resources.ImageStream, streams));
@@ -117,7 +128,7 @@ describe('sharingReads: a read is shared by the events that arrived before it st
     const client = sharingReads(kube, { max: 2, now: () => 10 });
     const refs = ['a', 'b', 'c'].map((name): ObjectRef => ({ type: Resources.Namespace, name }));
     const count = async (ref: ObjectRef): Promise<number> =>
-      (await withCallCounts(() => client.get(ref)(), { wall: 5, mono: 5 })).calls.kube;
+      (await withCallCounts(() => client.get(ref, asOfEvent)(), { wall: 5, mono: 5 })).calls.kube;
     for (const ref of refs) await count(ref);
     expect([
       await count(refs[2] as ObjectRef),
