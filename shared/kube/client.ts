@@ -72,6 +72,17 @@ export interface KubeClient {
   readonly patch: (ref: ObjectRef, patch: Patch, subresource?: string) => TE.TaskEither<KubeError, unknown>;
   readonly delete: (ref: ObjectRef, options?: DeleteOptions) => TE.TaskEither<KubeError, void>;
   /**
+   * Watches one object from `resourceVersion` (that of a read just made) for at most `timeoutMs`: the first later
+   * version that `accept` takes, or none when it is deleted, the watch ends or the time runs out. Optional: a
+   * client without it makes the caller act as if the time had run out.
+   */
+  readonly waitFor?: (
+    ref: ObjectRef,
+    resourceVersion: string,
+    accept: (object: unknown) => boolean,
+    timeoutMs: number,
+  ) => TE.TaskEither<KubeError, O.Option<unknown>>;
+  /**
    * Discovery of one group version (`GET /apis/<group>/<version>`): the names of the resources it serves, or none
    * when the cluster does not serve that group version at all.
    */

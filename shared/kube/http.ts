@@ -74,6 +74,15 @@ const messageOf = (body: string, status: number): string => {
 
 const parseJson = (body: string): unknown => (body === '' ? undefined : JSON.parse(body));
 
+class WatchRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`HTTP ${String(status)}`);
+  }
+}
+
 /** Server-side conversion to metadata only (meta.k8s.io/v1), without fallback: a full list is never what was asked. */
 export const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
 
@@ -118,6 +127,79 @@ const exchange = (
     }, timeoutMs);
     req.on('error', fail);
     req.end(body);
+  });
+
+/**
+ * A watch of one object (newline-delimited watch events), until `decide` answers for an event or the deadline: the
+ * status, and the answer (undefined when the deadline came first or the server ended the watch).
+ */
+const watchUntil = <A>(
+  url: URL,
+  headers: Record<string, string>,
+  agent: Connection['agent'],
+  timeoutMs: number,
+  decide: (event: { readonly type?: unknown; readonly object?: unknown }) => A | undefined,
+): Promise<{ readonly status: number; readonly body: string; readonly answer: A | undefined }> =>
+  new Promise((resolve, reject) => {
+    const secure = url.protocol === 'https:';
+    let settled = false;
+    const settle = (r: {
+      readonly status: number;
+      readonly body: string;
+      readonly answer: A | undefined;
+    }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      resolve(r);
+      req.destroy();
+    };
+    const req = (secure ? https : http).request(
+      url,
+      { method: 'GET', headers, agent: secure ? agent.https : agent.http },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        let pending = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          pending += chunk;
+          if (status !== 200) return;
+          for (let i = pending.indexOf('\n'); i >= 0; i = pending.indexOf('\n')) {
+            const line = pending.slice(0, i);
+            pending = pending.slice(i + 1);
+            if (line.trim() === '') continue;
+            let event: { readonly type?: unknown; readonly object?: unknown };
+            try {
+              event = JSON.parse(line) as typeof event;
+            } catch {
+              settle({ status, body: '', answer: undefined });
+              return;
+            }
+            const answer = decide(event);
+            if (answer !== undefined) {
+              settle({ status, body: '', answer });
+              return;
+            }
+          }
+        });
+        res.on('error', () => {
+          settle({ status, body: pending, answer: undefined });
+        });
+        res.on('end', () => {
+          settle({ status, body: pending, answer: undefined });
+        });
+      },
+    );
+    const deadline = setTimeout(() => {
+      settle({ status: 200, body: '', answer: undefined });
+    }, timeoutMs);
+    req.on('error', (e) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      reject(e);
+    });
+    req.end();
   });
 
 export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): KubeClient => {
@@ -275,9 +357,56 @@ export const createKubeClient = (kc: KubeAccess, options: KubeHttpOptions): Kube
     return page(undefined, []);
   };
 
+  const waitFor: NonNullable<KubeClient['waitFor']> = (ref, resourceVersion, accept, waitMs) => {
+    const path = collectionPath(ref.type, ref.namespace);
+    return TE.tryCatch(
+      async () => {
+        const c = await connect();
+        countCall('kube');
+        const started = performance.now();
+        const search = new URLSearchParams({
+          watch: 'true',
+          fieldSelector: `metadata.name=${ref.name}`,
+          resourceVersion,
+          timeoutSeconds: String(Math.max(1, Math.ceil(waitMs / 1000))),
+        });
+        const r = await watchUntil(
+          new URL(`${c.server}${path}?${search.toString()}`),
+          { ...c.headers, accept: 'application/json' },
+          c.agent,
+          waitMs,
+          (event): O.Option<unknown> | undefined =>
+            event.type === 'DELETED' || event.type === 'ERROR'
+              ? O.none
+              : (event.type === 'ADDED' || event.type === 'MODIFIED') && accept(event.object)
+                ? O.some(event.object)
+                : undefined,
+        );
+        options.onRequest?.({
+          method: 'WATCH',
+          path,
+          status: r.status,
+          startedAt: performance.timeOrigin + started,
+          durationMs: performance.now() - started,
+        });
+        if (r.status !== 200) throw new WatchRefused(r.status, r.body);
+        return r.answer ?? O.none;
+      },
+      (e): KubeError =>
+        e instanceof WatchRefused
+          ? kubeErrorOfStatus(e.status, `WATCH ${path}: ${messageOf(e.body, e.status)}`, undefined)
+          : {
+              _tag: 'KubeUnavailable',
+              status: undefined,
+              message: `WATCH ${path}: ${e instanceof Error ? e.message : String(e)}`,
+            },
+    );
+  };
+
   return {
     get: (ref) => call('GET', objectPath(ref)),
     list,
+    waitFor,
     create: (type, namespace, body) =>
       call(
         'POST',

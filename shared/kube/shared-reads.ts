@@ -95,5 +95,6 @@ export const sharingReads = (kube: KubeClient, options: SharedReadsOptions = {})
     patch: (ref, patch, subresource) => writing(ref, kube.patch(ref, patch, subresource)),
     delete: (ref, opts) => writing(ref, kube.delete(ref, opts)),
     discover: (apiVersion) => kube.discover(apiVersion),
+    ...(kube.waitFor === undefined ? {} : { waitFor: kube.waitFor }),
   };
 };

@@ -3,6 +3,7 @@
 // robots that carry this cluster's mark, or the namespace's organization stamp.
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
+import type { Option } from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -123,6 +124,7 @@ export const claimThen = <A>(
   org: string,
   next: Effect<A>,
   robots?: readonly string[],
+  awaitStamp = false,
 ): Effect<{ readonly claim: Change; readonly value: A }> =>
   withOwner((owner, quay) => {
     const namespace = ns.metadata.name;
@@ -171,6 +173,13 @@ export const claimThen = <A>(
       ),
       RTE.flatMap((now) =>
         O.isSome(now) && now.value.metadata.uid === ns.metadata.uid && stampOf(now.value) === stamp
+          ? RTE.right<WorkEnv, SyncError, Option<Namespace>>(now)
+          : awaitStamp
+            ? stampSoon(now, ns, stamp)
+            : RTE.right<WorkEnv, SyncError, Option<Namespace>>(now),
+      ),
+      RTE.flatMap((now) =>
+        O.isSome(now) && now.value.metadata.uid === ns.metadata.uid && stampOf(now.value) === stamp
           ? RTE.right<WorkEnv, SyncError, Claimed>({ change: 'unchanged' })
           : pipe(
               readOwnership(org),
@@ -203,6 +212,51 @@ export const claimThen = <A>(
       ),
     );
   });
+
+/**
+ * How long an event waits for the stamp that another event's proof is about to write (docs/design.md#stamp-wait):
+ * far longer than the namespace step takes from its finalizer to its stamp, far shorter than a broker's retry.
+ */
+export const STAMP_WAIT_MS = 250;
+
+/**
+ * The namespace, stamped meanwhile if it comes within STAMP_WAIT_MS. Waited for only when another event is already
+ * at work on it, which our finalizer without the stamp shows (the namespace step, or another ServiceAccount's
+ * event, between its finalizer and its proof from Quay): its proof is then one call this event need not make. Any
+ * failure of the watch is the same as no stamp: Quay is asked, as without the wait.
+ */
+const stampSoon =
+  (now: Option<Namespace>, ns: Namespace, stamp: string): Effect<Option<Namespace>> =>
+  (env: WorkEnv) => {
+    const seen = O.isSome(now) ? now.value : undefined;
+    const resourceVersion = seen?.metadata.resourceVersion;
+    const waitFor = env.kube.waitFor;
+    if (
+      seen === undefined ||
+      waitFor === undefined ||
+      resourceVersion === undefined ||
+      seen.metadata.uid !== ns.metadata.uid ||
+      seen.metadata.deletionTimestamp !== undefined ||
+      !(seen.metadata.finalizers ?? []).includes(NAMESPACE_FINALIZER)
+    )
+      return TE.right(now);
+    return pipe(
+      waitFor(
+        { type: Resources.Namespace, name: ns.metadata.name },
+        resourceVersion,
+        (o) => {
+          const later = Namespace.decode(o);
+          return (
+            E.isRight(later) && later.right.metadata.uid === ns.metadata.uid && stampOf(later.right) === stamp
+          );
+        },
+        STAMP_WAIT_MS,
+      ),
+      TE.map(O.flatMap((o) => O.fromEither(Namespace.decode(o)))),
+      TE.map((stamped) => (O.isSome(stamped) ? stamped : now)),
+      TE.orElse(() => TE.right<SyncError, Option<Namespace>>(now)),
+    );
+  };
 
 /** A claim's answer; `stampOn`: the namespace (as read) to stamp, by the event that asked Quay. */
 interface Claimed {

@@ -112,7 +112,9 @@ const robotFor = (
       return known !== undefined ? RTE.right({ robot: known, change: 'unchanged' }) : put;
     }
     const ensure = pipe(
-      claimThen(target.namespace, target.org, put),
+      // A ServiceAccount's event of a new namespace often comes while the namespace step is making its organization:
+      // it waits a moment for that step's stamp rather than asking Quay for the same proof.
+      claimThen(target.namespace, target.org, put, undefined, true),
       RTE.map(({ value }) => value),
     );
     if (O.isNone(secret)) return ensure;

@@ -81,6 +81,7 @@ const matrix: Record<string, { readonly can: readonly Access[]; readonly cannot:
       ),
       core('get', 'namespaces', undefined, 'team-a'),
       core('patch', 'namespaces', undefined, 'team-a'),
+      core('watch', 'namespaces', undefined, 'team-a'),
       image('list', 'imagestreams', 'team-a'),
       quay('list', 'quayintegrations'),
       TOKEN,

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import * as E from 'fp-ts/lib/Either.js';
+import * as O from 'fp-ts/lib/Option.js';
 import sinon from 'sinon';
 import { serviceAccountStep } from '../../../../functions/service-account/handle.js';
 import { Resources } from '../../../../shared/kube/resources.js';
@@ -61,6 +63,78 @@ const setup = (w: TestWorld) => {
 };
 
 describe('service-account step (handle)', () => {
+  describe("a namespace being provisioned: the namespace step's stamp waited for (docs/design.md#stamp-wait)", () => {
+    const stampOf = (w: TestWorld) =>
+      organizationStamp(new URL(w.clients[0]?.apiUrl ?? 'https://quay.example.com').host, 'openshift_team-a');
+    /** The cluster's watch: `then` is what it sees (and what is done meanwhile) once the event waits. */
+    const watching = (w: TestWorld, then: 'stamped' | 'nothing' | 'refused') => {
+      const waits: string[] = [];
+      Object.assign(w.kube, {
+        waitFor: (ref: { name: string }, resourceVersion: string, accept: (o: unknown) => boolean) => () => {
+          waits.push(`${ref.name}@${resourceVersion}`);
+          if (then === 'refused')
+            return Promise.resolve(E.left({ _tag: 'KubeForbidden', message: 'watch namespaces: forbidden' }));
+          if (then === 'nothing') return Promise.resolve(E.right(O.none));
+          // The namespace step proves the organization and stamps the namespace meanwhile.
+          const ns = w.kube.read(Resources.Namespace, undefined, 'team-a');
+          const stamped = w.kube.put(Resources.Namespace, {
+            ...ns,
+            metadata: { ...ns?.metadata, annotations: { [ORGANIZATION_ANNOTATION]: stampOf(w) } },
+          });
+          return Promise.resolve(E.right(accept(stamped) ? O.some(stamped) : O.none));
+        },
+      });
+      return waits;
+    };
+
+    it('takes the stamp written while it waited: no Quay call for the proof', async () => {
+      const w = world();
+      const sa = setup(w);
+      const waits = watching(w, 'stamped');
+      const answer = await deliver(w, apiServerEvent('add', sa));
+      expect(answer.statusCode).to.equal(204);
+      expect(waits).to.have.length(1);
+      expect(w.quay.calls.filter((c) => c.startsWith('getOrganizationOwner'))).to.deep.equal([]);
+      expect(w.quay.orgs.get('openshift_team-a')?.robots.has('openshift_team-a+builder')).to.equal(true);
+    });
+
+    for (const then of ['nothing', 'refused'] as const)
+      it(`asks Quay as before when ${then === 'nothing' ? 'no stamp came in time' : 'the watch is refused'}`, async () => {
+        const w = world();
+        const sa = setup(w);
+        const waits = watching(w, then);
+        const answer = await deliver(w, apiServerEvent('add', sa));
+        expect(answer.statusCode).to.equal(204);
+        expect(waits).to.have.length(1);
+        expect(w.quay.calls.filter((c) => c.startsWith('getOrganizationOwner'))).to.have.length(1);
+        expect(w.quay.orgs.get('openshift_team-a')?.robots.has('openshift_team-a+builder')).to.equal(true);
+      });
+
+    it('does not wait for a namespace already stamped, nor for one that is being deleted', async () => {
+      for (const meta of [{ annotations: 'stamp' }, { deletionTimestamp: '2026-12-03T10:00:00Z' }] as const) {
+        const w = world();
+        const sa = setup(w);
+        const ns = w.kube.read(Resources.Namespace, undefined, 'team-a');
+        w.kube.put(Resources.Namespace, {
+          ...ns,
+          metadata: {
+            ...ns?.metadata,
+            ...('annotations' in meta
+              ? {
+                  annotations: {
+                    [ORGANIZATION_ANNOTATION]: organizationStamp('quay.example.com', 'openshift_team-a'),
+                  },
+                }
+              : meta),
+          },
+        });
+        const waits = watching(w, 'stamped');
+        await deliver(w, apiServerEvent('add', sa));
+        expect(waits, JSON.stringify(meta)).to.deep.equal([]);
+      }
+    });
+  });
+
   it('makes no robot and no Secret in an organization without this cluster’s mark: 422, and an Event on the Namespace', async () => {
     for (const email of [
       'openshift_team-a@redhat.com',
