@@ -34,6 +34,16 @@ const stamp = (answer: unknown): OwnWrite => ({
   }),
   answer,
 });
+/** The stamp's answer after `answered`: the same namespace at version 12, stamped. */
+const stampedAt12 = (answered: Namespace): OwnWrite =>
+  stamp({
+    ...answered,
+    metadata: {
+      ...answered.metadata,
+      resourceVersion: '12',
+      annotations: { ...answered.metadata.annotations, [ORGANIZATION_ANNOTATION]: STAMP },
+    },
+  });
 
 const read = at('10');
 const afterFinalizer = at('11', { finalizers: [NAMESPACE_FINALIZER] });
@@ -84,15 +94,7 @@ describe('the versions the namespace step’s writes left (docs/design.md#own-ec
     };
     for (const [what, meta] of Object.entries(cases)) {
       const answered = at('11', { finalizers: [NAMESPACE_FINALIZER], ...meta });
-      const next = stamp({
-        ...answered,
-        metadata: {
-          ...answered.metadata,
-          resourceVersion: '12',
-          annotations: { ...answered.metadata.annotations, [ORGANIZATION_ANNOTATION]: STAMP },
-        },
-      });
-      expect(versions([finalizer(answered), next]), what).to.deep.equal(['12']);
+      expect(versions([finalizer(answered), stampedAt12(answered)]), what).to.deep.equal(['12']);
     }
   });
 
@@ -102,15 +104,7 @@ describe('the versions the namespace step’s writes left (docs/design.md#own-ec
       'another uid': { uid: 'uid-2' },
     })) {
       const answered = at('11', { finalizers: [NAMESPACE_FINALIZER], ...meta });
-      const next = stamp({
-        ...answered,
-        metadata: {
-          ...answered.metadata,
-          resourceVersion: '12',
-          annotations: { [ORGANIZATION_ANNOTATION]: STAMP },
-        },
-      });
-      expect(versions([finalizer(answered), next]), what).to.deep.equal([]);
+      expect(versions([finalizer(answered), stampedAt12(answered)]), what).to.deep.equal([]);
     }
   });
 

@@ -6,7 +6,14 @@ import { makeHandler } from '../../../../shared/runtime/handler.js';
 import { apiServerEvent } from '../../shared/fakes/events.js';
 import { ORGANIZATION_ANNOTATION } from '../../../../shared/names.js';
 import { ADOPT_ANNOTATION, organizationEmail } from '../../../../shared/ownership.js';
-import { KUBE_SYSTEM_UID, namespace, ourEmail, world, type TestWorld } from '../../shared/fakes/env.js';
+import {
+  costOfDelivery,
+  KUBE_SYSTEM_UID,
+  namespace,
+  ourEmail,
+  world,
+  type TestWorld,
+} from '../../shared/fakes/env.js';
 
 const ours = 'quay.redhat.com/quayintegrations';
 const legacy = 'redhatcop.redhat.io/quayintegrations';
@@ -414,16 +421,7 @@ describe('namespace step (handle)', () => {
       return left;
     };
     /** Delivers and answers the calls it cost (kube and Quay) and its log line. */
-    const costOf = async (w: TestWorld, event: unknown) => {
-      w.kube.calls.length = 0;
-      w.quay.calls.length = 0;
-      const answer = await deliver(w, event);
-      return {
-        status: answer.statusCode,
-        calls: [...w.kube.calls, ...w.quay.calls],
-        line: w.log.lines[w.log.lines.length - 1],
-      };
-    };
+    const costOf = (w: TestWorld, event: unknown) => costOfDelivery(w, deliver, event);
     const update = (ns: Namespace) => apiServerEvent('update', ns);
 
     it('costs no call at all for the events of its own writes: its finalizer’s and its stamp’s, each at its version', async () => {

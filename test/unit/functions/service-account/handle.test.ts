@@ -11,6 +11,7 @@ import { EXPECTED_ECHO_TTL_MS } from '../../../../shared/runtime/own-echoes.js';
 import { ORGANIZATION_ANNOTATION, organizationStamp } from '../../../../shared/names.js';
 import { markedDescription, organizationEmail } from '../../../../shared/ownership.js';
 import {
+  costOfDelivery,
   IDENTITY,
   imageStream,
   namespace,
@@ -712,14 +713,8 @@ describe('service-account step (handle)', () => {
       stored('Secret', w.kube.read(Resources.Secret, 'team-a', 'builder-quay-openshift'));
     /** Delivers and answers the calls it cost (kube and Quay) and its log line's outcome. */
     const costOf = async (w: TestWorld, event: unknown) => {
-      w.kube.calls.length = 0;
-      w.quay.calls.length = 0;
-      const answer = await deliver(w, event);
-      return {
-        status: answer.statusCode,
-        calls: [...w.kube.calls, ...w.quay.calls],
-        outcome: w.log.lines[w.log.lines.length - 1]?.outcome,
-      };
+      const { line, ...cost } = await costOfDelivery(w, deliver, event);
+      return { ...cost, outcome: line?.outcome };
     };
 
     it('processes a ServiceAccount event at another resourceVersion, with another uid, or a delete, at the version it left', async () => {

@@ -53,6 +53,22 @@ export interface TestWorld {
   readonly clients: QuayClientParams[];
 }
 
+/** What delivering `event` cost: its answer's status, the kube and Quay calls it made, and its log line. */
+export const costOfDelivery = async (
+  w: TestWorld,
+  deliver: (w: TestWorld, event: unknown) => Promise<{ readonly statusCode: number }>,
+  event: unknown,
+) => {
+  w.kube.calls.length = 0;
+  w.quay.calls.length = 0;
+  const answer = await deliver(w, event);
+  return {
+    status: answer.statusCode,
+    calls: [...w.kube.calls, ...w.quay.calls],
+    line: w.log.lines[w.log.lines.length - 1],
+  };
+};
+
 export const world = (
   options: {
     readonly spec?: Record<string, unknown>;
