@@ -190,7 +190,13 @@ try {
     rows.push({
       metric: `convergence, namespace created → org + 3 robots + 3 default permissions + 3 Secrets + SA links (${SEQUENTIAL} namespaces, direct delivery)`,
       quayBridge: `p50 ${fmt(p50, 'ms')}, p95 ${fmt(percentile(times, 0.95), 'ms')}`,
-      target: `p50 ≤ QBO's ${QBO.convergenceP50Ms} ms, then ≤ half of it (${QBO.convergenceP50Ms / 2} ms); chain of necessary calls ${fmt(chain, 'ms', 1)}; the bench's own creation of the namespace and its 3 ServiceAccounts, p50 ${fmt(percentile(creations, 0.5), 'ms')}`,
+      target: `p50 ≤ QBO's ${QBO.convergenceP50Ms} ms, then ≤ half of it (${QBO.convergenceP50Ms / 2} ms); chain of necessary calls ${fmt(chain, 'ms', 1)}; the bench's own creation of the namespace and its 3 ServiceAccounts, p50 ${fmt(percentile(creations, 0.5), 'ms')}, and from the last of them to convergence (the bridge's part, the poll's 10 ms included), p50 ${fmt(
+        percentile(
+          times.map((t, i) => t - (creations[i] ?? 0)),
+          0.5,
+        ),
+        'ms',
+      )}`,
       verdict:
         p50 <= QBO.convergenceP50Ms / 2
           ? 'met (≤ half of QBO)'
