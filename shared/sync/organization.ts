@@ -3,7 +3,6 @@
 // robots that carry this cluster's mark, or the namespace's organization stamp.
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
-import type { Option } from 'fp-ts/lib/Option.js';
 import * as RTE from 'fp-ts/lib/ReaderTaskEither.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -166,20 +165,20 @@ export const claimThen = <A>(
           return RTE.left(notOurs(org, namespace, claim.why));
       }
     };
+    const stampedNow = (now: O.Option<Namespace>): boolean =>
+      O.isSome(now) && now.value.metadata.uid === ns.metadata.uid && stampOf(now.value) === stamp;
     const fresh: Effect<Claimed> = pipe(
       RTE.asks((env: WorkEnv) => env.kube),
       RTE.flatMapTaskEither((kube) =>
         getOptional(kube, Namespace, { type: Resources.Namespace, name: namespace }),
       ),
       RTE.flatMap((now) =>
-        O.isSome(now) && now.value.metadata.uid === ns.metadata.uid && stampOf(now.value) === stamp
-          ? RTE.right<WorkEnv, SyncError, Option<Namespace>>(now)
-          : awaitStamp
-            ? stampSoon(now, ns, stamp)
-            : RTE.right<WorkEnv, SyncError, Option<Namespace>>(now),
+        awaitStamp && !stampedNow(now)
+          ? stampSoon(now, ns, stamp)
+          : RTE.right<WorkEnv, SyncError, O.Option<Namespace>>(now),
       ),
       RTE.flatMap((now) =>
-        O.isSome(now) && now.value.metadata.uid === ns.metadata.uid && stampOf(now.value) === stamp
+        stampedNow(now)
           ? RTE.right<WorkEnv, SyncError, Claimed>({ change: 'unchanged' })
           : pipe(
               readOwnership(org),
@@ -226,7 +225,7 @@ export const STAMP_WAIT_MS = 250;
  * failure of the watch is the same as no stamp: Quay is asked, as without the wait.
  */
 const stampSoon =
-  (now: Option<Namespace>, ns: Namespace, stamp: string): Effect<Option<Namespace>> =>
+  (now: O.Option<Namespace>, ns: Namespace, stamp: string): Effect<O.Option<Namespace>> =>
   (env: WorkEnv) => {
     const seen = O.isSome(now) ? now.value : undefined;
     const resourceVersion = seen?.metadata.resourceVersion;
@@ -254,7 +253,7 @@ const stampSoon =
       ),
       TE.map(O.flatMap((o) => O.fromEither(Namespace.decode(o)))),
       TE.map((stamped) => (O.isSome(stamped) ? stamped : now)),
-      TE.orElse(() => TE.right<SyncError, Option<Namespace>>(now)),
+      TE.orElse(() => TE.right<SyncError, O.Option<Namespace>>(now)),
     );
   };
 
